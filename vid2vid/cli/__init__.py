@@ -1,0 +1,1 @@
+"""Command-line interface: ``vid2vid <command> ...`` (see ``vid2vid --help``)."""

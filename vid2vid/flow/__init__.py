@@ -1,0 +1,14 @@
+"""Optical flow: backward warping, photometric confidence, colouring and flow estimators."""
+
+from vid2vid.flow.confidence import DEFAULT_CONFIDENCE_THRESHOLD, flow_confidence
+from vid2vid.flow.visualize import flow_to_color
+from vid2vid.flow.warp import FlowWarp, base_grid, flow_warp
+
+__all__ = [
+    "FlowWarp",
+    "flow_warp",
+    "base_grid",
+    "flow_confidence",
+    "DEFAULT_CONFIDENCE_THRESHOLD",
+    "flow_to_color",
+]
