@@ -1,6 +1,11 @@
 """Optical flow: backward warping, photometric confidence, colouring and flow estimators."""
 
 from vid2vid.flow.confidence import DEFAULT_CONFIDENCE_THRESHOLD, flow_confidence
+from vid2vid.flow.dis import DISFlow
+from vid2vid.flow.estimator import FLOW_ESTIMATORS, FlowEstimator, get_flow_estimator
+from vid2vid.flow.precomputed import PrecomputedFlow
+from vid2vid.flow.prepare import prepare_flow
+from vid2vid.flow.raft import RAFTFlow
 from vid2vid.flow.visualize import flow_to_color
 from vid2vid.flow.warp import FlowWarp, base_grid, flow_warp
 
@@ -11,4 +16,11 @@ __all__ = [
     "flow_confidence",
     "DEFAULT_CONFIDENCE_THRESHOLD",
     "flow_to_color",
+    "FlowEstimator",
+    "get_flow_estimator",
+    "FLOW_ESTIMATORS",
+    "RAFTFlow",
+    "DISFlow",
+    "PrecomputedFlow",
+    "prepare_flow",
 ]
