@@ -29,7 +29,9 @@ def _check_warp_inputs(image: Tensor, flow: Tensor) -> None:
         raise ValueError(f"warping needs height and width >= 2, got {tuple(image.shape[-2:])}")
 
 
-def base_grid(height: int, width: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Tensor:
+def base_grid(
+    height: int, width: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+) -> Tensor:
     """Identity sampling grid in ``grid_sample``'s normalised coordinates.
 
     Returns:

@@ -1,0 +1,26 @@
+"""Conversion of original NVIDIA/vid2vid and pix2pixHD checkpoints (``vid2vid convert``)."""
+
+from vid2vid.convert.original import (
+    ORIGINAL_LICENSE,
+    convert_image_generator,
+    convert_instance_encoder,
+    convert_multiscale_discriminator,
+    convert_sequential_generator,
+    load_original_state_dict,
+    read_original_options,
+    sequential_generator_config_from_options,
+)
+from vid2vid.convert.state_dict_mapping import ConversionError, StateDictMapping
+
+__all__ = [
+    "ORIGINAL_LICENSE",
+    "ConversionError",
+    "StateDictMapping",
+    "load_original_state_dict",
+    "read_original_options",
+    "sequential_generator_config_from_options",
+    "convert_sequential_generator",
+    "convert_image_generator",
+    "convert_multiscale_discriminator",
+    "convert_instance_encoder",
+]

@@ -1,0 +1,340 @@
+"""Conversion of the original NVIDIA/vid2vid (and pix2pixHD) networks into our modules.
+
+The original saves ``torch.save(net.state_dict())`` per network; its option names (flags of
+``options/*.py``) describe the architecture. Each ``convert_*`` function takes the original's
+state dict(s) and options, builds our module and fills it through a strict
+:class:`~vid2vid.convert.state_dict_mapping.StateDictMapping`: every source tensor must be
+used (or be an unused running statistic), every module tensor must be provided.
+
+Key layouts of the original (``nn.Sequential`` indices):
+
+- ``[ReflectionPad, Conv, Norm, ReLU]`` stems put the convolution at 1 and the norm at 2;
+  each stride-2 convolution adds ``[Conv, Norm, ReLU]`` (3 indices); each transposed
+  convolution adds ``[ConvT, Norm, ReLU]``; final layers ``[ReflectionPad, Conv, Act]``.
+- ``ResnetBlock.conv_block``: ``[Pad, Conv(1), Norm(2), ReLU, Pad, Conv(5), Norm(6)]``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from vid2vid.convert.state_dict_mapping import ConversionError, StateDictMapping
+from vid2vid.nn.discriminator import MultiScaleDiscriminator
+from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
+from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
+from vid2vid.nn.sequential_generator import SequentialGenerator, SequentialGeneratorConfig
+
+__all__ = [
+    "ORIGINAL_LICENSE",
+    "load_original_state_dict",
+    "read_original_options",
+    "sequential_generator_config_from_options",
+    "convert_sequential_generator",
+    "convert_image_generator",
+    "convert_multiscale_discriminator",
+    "convert_instance_encoder",
+]
+
+ORIGINAL_LICENSE = (
+    "CC BY-NC-SA 4.0 (weights converted from NVIDIA/vid2vid or pix2pixHD; non-commercial use only, "
+    "https://creativecommons.org/licenses/by-nc-sa/4.0/)"
+)
+
+
+def load_original_state_dict(path: str | os.PathLike[str]) -> dict[str, Tensor]:
+    """Read an original ``.pth`` checkpoint safely (``torch.load(weights_only=True)``).
+
+    Accepts a plain state dict, or a dict holding one under ``state_dict``; strips a
+    ``module.`` prefix left by ``DataParallel``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"original checkpoint not found: {path}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - re-raised with the file name
+        raise ValueError(f"cannot read {path} as a PyTorch state dict (weights_only=True): {err}") from err
+    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping) or not all(isinstance(v, Tensor) for v in obj.values()):
+        raise ValueError(f"{path} does not hold a state dict of tensors")
+    return {(k[len("module.") :] if k.startswith("module.") else k): v for k, v in obj.items()}
+
+
+def _parse_value(text: str) -> Any:
+    text = text.strip()
+    if text in ("True", "False"):
+        return text == "True"
+    if text == "None":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    if text.startswith("[") and text.endswith("]"):
+        inner = text[1:-1].strip()
+        return [] if not inner else [_parse_value(x) for x in inner.split(",")]
+    return text
+
+
+def read_original_options(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parse the original's ``opt.txt`` (``name: value`` lines, with a ``[default: ...]`` suffix
+    in newer versions) or a JSON file of option names → values."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"options file not found: {path}")
+    text = path.read_text()
+    if path.suffix == ".json":
+        import json
+
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} must hold a JSON object of option names")
+        return data
+    options: dict[str, Any] = {}
+    for line in text.splitlines():
+        if ":" not in line or line.startswith("-"):
+            continue
+        key, _, value = line.partition(":")
+        value = value.split("\t[default:")[0].split("[default:")[0]
+        options[key.strip()] = _parse_value(value)
+    if not options:
+        raise ValueError(f"no 'name: value' options found in {path}")
+    return options
+
+
+_GENERATOR_DEFAULTS: dict[str, Any] = {
+    # Defaults of the original's options/base_options.py and train_options.py.
+    "label_nc": 35,
+    "input_nc": 3,
+    "output_nc": 3,
+    "ngf": 128,
+    "n_downsample_G": 3,
+    "n_blocks": 9,
+    "n_blocks_local": 3,
+    "n_scales_spatial": 1,
+    "n_frames_G": 3,
+    "norm": "batch",
+    "use_instance": False,
+    "fg": False,
+    "fg_labels": [26],
+    "no_flow": False,
+    "no_first_img": False,
+}
+
+
+def sequential_generator_config_from_options(
+    options: Mapping[str, Any], norm: str | None = None
+) -> SequentialGeneratorConfig:
+    """Our generator config from the original's option names.
+
+    Args:
+        options: original flags (``label_nc``, ``ngf``, ``n_downsample_G``, ``n_scales_spatial``,
+            ``use_instance``, ``fg``, ``fg_labels``, ``no_flow``, ``no_first_img``, ...); missing
+            ones take the original's defaults.
+        norm: our norm name; default: ``instance_affine`` for the original's ``batch`` (the
+            function its test loop computes) and ``instance`` for ``instance``.
+    """
+    opt = {**_GENERATOR_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    if opt.get("openpose_only"):
+        opt["no_flow"] = True  # the original forces this
+    fg_labels = opt["fg_labels"]
+    if isinstance(fg_labels, (int, str)):
+        fg_labels = [int(x) for x in str(fg_labels).split(",")]
+    original_norm = str(opt["norm"])
+    if norm is None:
+        norm = {"batch": "instance_affine", "instance": "instance"}.get(original_norm)
+        if norm is None:
+            raise ValueError(f"unsupported original norm {original_norm!r}")
+    return SequentialGeneratorConfig(
+        label_nc=int(opt["label_nc"]),
+        input_nc=int(opt["input_nc"]),
+        use_instance=bool(opt["use_instance"]),
+        output_nc=int(opt["output_nc"]),
+        n_frames_G=int(opt["n_frames_G"]),
+        ngf=int(opt["ngf"]),
+        n_downsample=int(opt["n_downsample_G"]),
+        n_blocks=int(opt["n_blocks"]),
+        n_blocks_local=int(opt["n_blocks_local"]),
+        n_scales=int(opt["n_scales_spatial"]),
+        norm=norm,
+        no_flow=bool(opt["no_flow"]),
+        use_foreground=bool(opt["fg"]),
+        fg_labels=list(fg_labels),
+        no_first_frame=bool(opt["no_first_img"]),
+    )
+
+
+def _map_stem_and_downs(m: StateDictMapping, src: str, dst: str, n_down: int, sn: str, dn: str) -> int:
+    """Stem (conv 1, norm 2) and ``n_down`` stride-2 layers (conv 4+3i, norm 5+3i); returns next index."""
+    m.conv_norm(f"{src}.1", f"{src}.2", f"{dst}.stem", sn, dn)
+    for i in range(n_down):
+        m.conv_norm(f"{src}.{4 + 3 * i}", f"{src}.{5 + 3 * i}", f"{dst}.down.{i}", sn, dn)
+    return 4 + 3 * n_down
+
+
+def _map_ups(m: StateDictMapping, src: str, start: int, dst: str, n_up: int, sn: str, dn: str) -> None:
+    for i in range(n_up):
+        m.conv_norm(f"{src}.{start + 3 * i}", f"{src}.{start + 3 * i + 1}", f"{dst}.up.{i}", sn, dn)
+
+
+def _map_blocks(m: StateDictMapping, src: str, start: int, dst: str, n: int, sn: str, dn: str) -> None:
+    for k in range(n):
+        m.residual_block(f"{src}.{start + k}", f"{dst}.blocks.{k}", sn, dn)
+
+
+def _map_global_composite(m: StateDictMapping, cfg: SequentialGeneratorConfig, sn: str, dn: str) -> None:
+    d = cfg.n_downsample
+    n_enc = cfg.n_blocks - cfg.n_blocks // 2
+    n_dec = cfg.n_blocks // 2
+    for src, dst in (("model_down_seg", "label_encoder"), ("model_down_img", "prev_encoder")):
+        nxt = _map_stem_and_downs(m, src, dst, d, sn, dn)
+        _map_blocks(m, src, nxt, dst, n_enc, sn, dn)
+    heads = [("img", "image")] + ([] if cfg.no_flow else [("flow", "flow")])
+    for src, dst in heads:
+        _map_blocks(m, f"model_res_{src}", 0, f"{dst}_decoder", n_dec, sn, dn)
+        _map_ups(m, f"model_up_{src}", 0, f"{dst}_decoder", d, sn, dn)
+    m.conv("model_final_img.1", "image_out.conv")
+    if not cfg.no_flow:
+        m.conv("model_final_flow.1", "flow_out.conv")
+        m.conv("model_final_w.1", "weight_out.conv")
+    if cfg.use_foreground:
+        _map_stem_and_downs(m, "indv_down", "fg_encoder", d, sn, dn)
+        _map_blocks(m, "indv_res", 0, "fg_decoder", cfg.n_blocks, sn, dn)
+        _map_ups(m, "indv_up", 0, "fg_decoder", d, sn, dn)
+        m.conv("indv_final.1", "fg_out.conv")
+
+
+def _map_local_composite(m: StateDictMapping, cfg: SequentialGeneratorConfig, sn: str, dn: str) -> None:
+    n = cfg.n_blocks_local
+    for src, dst in (("model_down_seg", "label_encoder"), ("model_down_img", "prev_encoder")):
+        _map_stem_and_downs(m, src, dst, 1, sn, dn)
+    heads = [("img", "image")] + ([] if cfg.no_flow else [("flow", "flow")])
+    for src, dst in heads:
+        _map_blocks(m, f"model_up_{src}", 0, f"{dst}_decoder", n, sn, dn)
+        _map_ups(m, f"model_up_{src}", n, f"{dst}_decoder", 1, sn, dn)
+    m.conv("model_final_img.1", "image_out.conv")
+    if not cfg.no_flow:
+        m.conv("model_final_flow.1", "flow_out.conv")
+        m.conv("model_final_w.1", "weight_out.conv")
+    if cfg.use_foreground:
+        _map_stem_and_downs(m, "indv_down", "fg_encoder", 1, sn, dn)
+        _map_blocks(m, "indv_up", 0, "fg_decoder", n, sn, dn)
+        _map_ups(m, "indv_up", n, "fg_decoder", 1, sn, dn)
+        m.conv("indv_final.1", "fg_out.conv")
+
+
+def convert_sequential_generator(
+    state_dicts: Sequence[Mapping[str, Tensor]],
+    config: SequentialGeneratorConfig,
+    source_norm: str = "batch",
+    source_names: Sequence[str] | None = None,
+) -> SequentialGenerator:
+    """Build a :class:`SequentialGenerator` from the original's ``netG0``, ``netG1``, ... state dicts.
+
+    Args:
+        state_dicts: one per spatial scale, coarsest first (``latest_net_G0.pth``, ``G1``, ...).
+        config: our config (see :func:`sequential_generator_config_from_options`).
+        source_norm: the original's ``--norm`` (``batch`` or ``instance``).
+        source_names: names for error messages (file names).
+    """
+    if len(state_dicts) != config.n_scales:
+        raise ConversionError(
+            f"n_scales={config.n_scales} needs {config.n_scales} generator state dicts "
+            f"(latest_net_G0.pth ... G{config.n_scales - 1}), got {len(state_dicts)}"
+        )
+    names = list(source_names) if source_names else [f"netG{s}" for s in range(len(state_dicts))]
+    model = SequentialGenerator(config)
+    for s, sd in enumerate(state_dicts):
+        m = StateDictMapping(sd, names[s])
+        if s == 0:
+            _map_global_composite(m, config, source_norm, config.norm)
+        else:
+            _map_local_composite(m, config, source_norm, config.norm)
+        m.load_into(model, prefix=f"scales.{s}.")
+    return model
+
+
+def convert_image_generator(
+    state_dict: Mapping[str, Tensor],
+    config: ImageGeneratorConfig,
+    source_norm: str = "instance",
+    source_name: str = "netG",
+) -> ImageGenerator:
+    """Build an :class:`ImageGenerator` from pix2pixHD's ``GlobalGenerator`` / ``LocalEnhancer`` state dict.
+
+    ``config.n_local_enhancers == 0`` reads a ``GlobalGenerator`` (keys ``model.*``); otherwise a
+    ``LocalEnhancer`` (global part under ``model.*`` without its final layers, enhancer ``n``
+    under ``model{n}_1`` / ``model{n}_2``).
+    """
+    model = ImageGenerator(config)
+    m = StateDictMapping(state_dict, source_name)
+    d, n_local, sn, dn = config.n_downsample, config.n_local_enhancers, source_norm, config.norm
+    nxt = _map_stem_and_downs(m, "model", "global_encoder", d, sn, dn)
+    _map_blocks(m, "model", nxt, "global_encoder", config.n_blocks, sn, dn)
+    up_start = nxt + config.n_blocks
+    _map_ups(m, "model", up_start, "global_decoder", d, sn, dn)
+    if n_local == 0:
+        m.conv(f"model.{up_start + 3 * d + 1}", "image_out.conv")
+    for n in range(1, n_local + 1):
+        _map_stem_and_downs(m, f"model{n}_1", f"enhancers.{n - 1}.encoder", 1, sn, dn)
+        _map_blocks(m, f"model{n}_2", 0, f"enhancers.{n - 1}.decoder", config.n_blocks_local, sn, dn)
+        _map_ups(m, f"model{n}_2", config.n_blocks_local, f"enhancers.{n - 1}.decoder", 1, sn, dn)
+        if n == n_local:
+            m.conv(f"model{n}_2.{config.n_blocks_local + 4}", "image_out.conv")
+    m.load_into(model)
+    return model
+
+
+def convert_multiscale_discriminator(
+    state_dict: Mapping[str, Tensor],
+    input_nc: int,
+    ndf: int = 64,
+    n_layers: int = 3,
+    num_D: int = 3,
+    norm: str = "batch",
+    ndf_max: int = 64,
+    source_name: str = "netD",
+) -> MultiScaleDiscriminator:
+    """Build a :class:`MultiScaleDiscriminator` from the original's ``MultiscaleDiscriminator``
+    (saved with intermediate features: keys ``scale{k}_layer{j}.*``).
+
+    The original's ``scale{num_D-1-i}`` processes the input pooled ``i`` times; ours is ``scales[i]``.
+    Also converts each temporal scale of the temporal discriminator (``netD_T{s}``).
+    """
+    model = MultiScaleDiscriminator(input_nc, ndf, n_layers, num_D, norm, ndf_max)
+    m = StateDictMapping(state_dict, source_name)
+    for i in range(num_D):
+        k = num_D - 1 - i
+        for j in range(n_layers + 2):
+            m.conv(f"scale{k}_layer{j}.0", f"scales.{i}.layers.{j}.conv")
+            if 0 < j < n_layers + 1:
+                m.norm(f"scale{k}_layer{j}.1", f"scales.{i}.layers.{j}.norm", norm, norm)
+    m.load_into(model)
+    return model
+
+
+def convert_instance_encoder(
+    state_dict: Mapping[str, Tensor],
+    input_nc: int = 3,
+    output_nc: int = 3,
+    ngf: int = 16,
+    n_downsample: int = 4,
+    norm: str = "instance",
+    source_name: str = "netE",
+) -> InstanceFeatureEncoder:
+    """Build an :class:`InstanceFeatureEncoder` from pix2pixHD's ``Encoder`` (keys ``model.*``)."""
+    model = InstanceFeatureEncoder(input_nc, output_nc, ngf, n_downsample, norm)
+    m = StateDictMapping(state_dict, source_name)
+    nxt = _map_stem_and_downs(m, "model", "encoder", n_downsample, norm, norm)
+    _map_ups(m, "model", nxt, "decoder", n_downsample, norm, norm)
+    m.conv(f"model.{nxt + 3 * n_downsample + 1}", "out.conv")
+    m.load_into(model)
+    return model
