@@ -339,10 +339,11 @@ def write_frames(frames: np.ndarray, folder: str | os.PathLike) -> Path:
     return _write_folder(list(frames), Path(folder))
 
 
-def write_label_frames(labels: np.ndarray, folder: str | os.PathLike) -> Path:
-    """Write ``(T, H, W)`` integer ids as single-channel PNGs (8-bit if all ids < 256, else 16-bit).
+def write_label_frames(labels: np.ndarray, folder: str | os.PathLike, bit_depth: int | None = None) -> Path:
+    """Write ``(T, H, W)`` integer ids as single-channel PNGs.
 
-    Same atomic folder replacement as :func:`write_frames`. Returns ``folder``.
+    ``bit_depth`` is 8 or 16; by default 8 when all ids are below 256, else 16. Same atomic
+    folder replacement as :func:`write_frames`. Returns ``folder``.
     """
     labels = np.asarray(labels)
     if labels.ndim != 3 or labels.shape[0] == 0:
@@ -352,7 +353,13 @@ def write_label_frames(labels: np.ndarray, folder: str | os.PathLike) -> Path:
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high > 65535:
         raise ValueError(f"label ids must lie in [0, 65535] to fit a 16-bit PNG, got [{low}, {high}]")
-    dtype = np.uint8 if high < 256 else np.uint16
+    if bit_depth is None:
+        bit_depth = 8 if high < 256 else 16
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
+    if bit_depth == 8 and high > 255:
+        raise ValueError(f"label ids up to {high} do not fit an 8-bit PNG; use bit_depth=16")
+    dtype = np.uint8 if bit_depth == 8 else np.uint16
     return _write_folder(list(labels.astype(dtype)), Path(folder))
 
 
