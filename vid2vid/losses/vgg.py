@@ -155,6 +155,7 @@ class VGG19Features(nn.Module):
             )
         self.layers = layers
         self._indices = tuple(VGG19_LAYER_INDICES[name] for name in layers)
+        self._deepest = max(layers, key=VGG19_LAYER_INDICES.__getitem__)
         features = make_layers(cfgs["E"], batch_norm=False)[: max(self._indices) + 1]
         for module in features:
             if isinstance(module, nn.ReLU):
@@ -163,6 +164,8 @@ class VGG19Features(nn.Module):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
                 nn.init.zeros_(module.bias)
         self.features = features
+        #: smallest height/width that survives the max-poolings before the deepest layer
+        self.min_size = 2 ** sum(isinstance(m, nn.MaxPool2d) for m in features)
         if weights is not None:
             path = _resolve_default_weights() if weights == "default" else Path(weights).expanduser()
             self._load(_load_features_state_dict(path), source=str(path))
@@ -175,7 +178,7 @@ class VGG19Features(nn.Module):
         if missing:
             raise ValueError(
                 f"VGG19 weights '{source}' lack {len(missing)} tensors needed up to layer "
-                f"{self.layers[self._indices.index(max(self._indices))]}: "
+                f"{self._deepest}: "
                 f"{', '.join('features.' + key for key in missing)}"
             )
         for key, tensor in expected.items():
@@ -194,6 +197,11 @@ class VGG19Features(nn.Module):
         """``x``: ``(B, 3, H, W)`` float → one ``(B, C_l, H / 2^k, W / 2^k)`` map per requested layer."""
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"VGG19 expects (B, 3, H, W) images, got shape {tuple(x.shape)}")
+        if min(x.shape[-2:]) < self.min_size:
+            raise ValueError(
+                f"VGG19 up to {self._deepest} needs images of at least "
+                f"{self.min_size}×{self.min_size} pixels, got {tuple(x.shape[-2:])}"
+            )
         outputs: dict[int, Tensor] = {}
         wanted = set(self._indices)
         for index, module in enumerate(self.features):
