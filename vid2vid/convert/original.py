@@ -39,6 +39,10 @@ __all__ = [
     "convert_image_generator",
     "convert_multiscale_discriminator",
     "convert_instance_encoder",
+    "convert_original",
+    "infer_generator_options",
+    "check_generator_options",
+    "KINDS",
 ]
 
 ORIGINAL_LICENSE = (
@@ -338,3 +342,175 @@ def convert_instance_encoder(
     m.conv(f"model.{nxt + 3 * n_downsample + 1}", "out.conv")
     m.load_into(model)
     return model
+
+
+# --------------------------------------------------------------------------- by kind
+KINDS: tuple[str, ...] = (
+    "vid2vid_generator",
+    "pix2pixhd_global",
+    "pix2pixhd_local",
+    "multiscale_patch_discriminator",
+    "instance_feature_encoder",
+)
+
+
+def image_generator_config_from_options(options: Mapping[str, Any], local: bool) -> ImageGeneratorConfig:
+    """pix2pixHD ``--netG global|local`` options → :class:`ImageGeneratorConfig`."""
+    return ImageGeneratorConfig(
+        input_nc=int(options.get("input_nc", options.get("label_nc", 35))),
+        output_nc=int(options.get("output_nc", 3)),
+        ngf=int(options.get("ngf", 64)),
+        n_downsample=int(options.get("n_downsampling", options.get("n_downsample_global", 4))),
+        n_blocks=int(options.get("n_blocks", options.get("n_blocks_global", 9))),
+        n_local_enhancers=int(options.get("n_local_enhancers", 1)) if local else 0,
+        n_blocks_local=int(options.get("n_blocks_local", 3)),
+        norm=str(options.get("norm", "instance")),
+    )
+
+
+def discriminator_kwargs_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Original ``define_D`` options → :class:`MultiScaleDiscriminator` keyword arguments."""
+    if "input_nc" not in options:
+        raise ValueError("discriminator options need input_nc (e.g. 39 for 35 labels + edge + RGB)")
+    return {
+        "input_nc": int(options["input_nc"]),
+        "ndf": int(options.get("ndf", 64)),
+        "n_layers": int(options.get("n_layers_D", 3)),
+        "num_D": int(options.get("num_D", 2)),
+        "norm": str(options.get("norm", "batch")),
+        "ndf_max": int(options.get("ndf_max", 64)),
+    }
+
+
+def encoder_kwargs_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """pix2pixHD ``Encoder`` options → :class:`InstanceFeatureEncoder` keyword arguments."""
+    return {
+        "input_nc": int(options.get("input_nc", 3)),
+        "output_nc": int(options.get("output_nc", options.get("feat_num", 3))),
+        "ngf": int(options.get("ngf", options.get("nef", 16))),
+        "n_downsample": int(options.get("n_downsampling", options.get("n_downsample_E", 4))),
+        "norm": str(options.get("norm", "instance")),
+    }
+
+
+def convert_original(
+    kind: str,
+    options: Mapping[str, Any],
+    state_dicts: Sequence[Mapping[str, Tensor]],
+    source_names: Sequence[str] | None = None,
+    norm: str | None = None,
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Convert any supported original network.
+
+    Args:
+        kind: one of :data:`KINDS`.
+        options: the original's option names → values (``opt.txt`` or a JSON file).
+        state_dicts: the ``.pth`` state dicts (one per spatial scale for ``vid2vid_generator``).
+        source_names: file names for error messages.
+        norm: override our norm for ``vid2vid_generator`` (default: see
+            :func:`sequential_generator_config_from_options`).
+
+    Returns:
+        ``(module, config)``: our module and the JSON-able arguments that rebuild it.
+    """
+    names = list(source_names) if source_names else None
+    if kind == "vid2vid_generator":
+        check_generator_options(options, state_dicts)
+        cfg = sequential_generator_config_from_options(options, norm=norm)
+        model = convert_sequential_generator(state_dicts, cfg, str(options.get("norm", "batch")), names)
+        return model, cfg.to_dict()
+    if len(state_dicts) != 1:
+        raise ConversionError(f"{kind} is converted from exactly one state dict, got {len(state_dicts)}")
+    name = names[0] if names else kind
+    if kind in ("pix2pixhd_global", "pix2pixhd_local"):
+        icfg = image_generator_config_from_options(options, local=kind.endswith("local"))
+        return convert_image_generator(state_dicts[0], icfg, icfg.norm, name), icfg.to_dict()
+    if kind == "multiscale_patch_discriminator":
+        kwargs = discriminator_kwargs_from_options(options)
+        return convert_multiscale_discriminator(state_dicts[0], source_name=name, **kwargs), kwargs
+    if kind == "instance_feature_encoder":
+        kwargs = encoder_kwargs_from_options(options)
+        return convert_instance_encoder(state_dicts[0], source_name=name, **kwargs), kwargs
+    raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def infer_generator_options(state_dicts: Sequence[Mapping[str, Tensor]]) -> dict[str, Any]:
+    """Read the architecture options that the original generator's weights themselves determine.
+
+    From ``latest_net_G0.pth`` (+ finer scales): ``ngf``, ``n_downsample_G``, ``n_blocks``,
+    ``n_blocks_local``, ``n_scales_spatial``, ``fg``, ``no_flow``, ``norm``, ``n_frames_G`` (from the
+    previous-frame encoder's input channels, assuming RGB output) and the per-frame input channels
+    ``frame_nc`` (= ``label_nc`` + instance edge, or ``input_nc`` + edge: the split between labels and
+    the instance channel is not recoverable from the weights and must come from the options).
+    """
+    if not state_dicts:
+        raise ValueError("no generator state dicts given")
+    sd = state_dicts[0]
+    try:
+        stem = sd["model_down_seg.1.weight"]
+        prev_stem = sd["model_down_img.1.weight"]
+    except KeyError as err:
+        raise ConversionError(f"not a vid2vid composite generator (missing {err.args[0]!r})") from err
+    n_down = 0
+    while (
+        f"model_down_seg.{4 + 3 * n_down}.weight" in sd
+        and sd[f"model_down_seg.{4 + 3 * n_down}.weight"].dim() == 4
+    ):
+        n_down += 1
+    n_enc = 0
+    while f"model_down_seg.{4 + 3 * n_down + n_enc}.conv_block.1.weight" in sd:
+        n_enc += 1
+    n_dec = 0
+    while f"model_res_img.{n_dec}.conv_block.1.weight" in sd:
+        n_dec += 1
+    n_blocks_local = 3
+    if len(state_dicts) > 1:
+        n_blocks_local = 0
+        while f"model_up_img.{n_blocks_local}.conv_block.1.weight" in state_dicts[1]:
+            n_blocks_local += 1
+    prev_nc = int(prev_stem.shape[1])
+    n_frames = prev_nc // 3 + 1
+    return {
+        "ngf": int(stem.shape[0]),
+        "n_downsample_G": n_down,
+        "n_blocks": n_enc + n_dec,
+        "n_blocks_local": n_blocks_local,
+        "n_scales_spatial": len(state_dicts),
+        "fg": "indv_down.1.weight" in sd,
+        "no_flow": "model_final_flow.1.weight" not in sd,
+        "norm": "batch" if "model_down_seg.2.weight" in sd else "instance",
+        "n_frames_G": n_frames,
+        "frame_nc": int(stem.shape[1]) // n_frames,
+    }
+
+
+def check_generator_options(options: Mapping[str, Any], state_dicts: Sequence[Mapping[str, Tensor]]) -> None:
+    """Raise a :class:`ConversionError` naming every option that contradicts the weights.
+
+    Compares the options (with the original's defaults) against :func:`infer_generator_options`,
+    so that a wrong ``--ngf`` or a forgotten ``--use_instance`` is reported as such instead of as
+    hundreds of shape mismatches.
+    """
+    inferred = infer_generator_options(state_dicts)
+    opt = {**_GENERATOR_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    problems = [
+        f"{key}={opt[key]!r} but the weights say {inferred[key]!r}"
+        for key in ("ngf", "n_downsample_G", "n_blocks", "n_scales_spatial", "fg", "no_flow", "n_frames_G")
+        if key in opt and opt[key] != inferred[key]
+    ]
+    if len(state_dicts) > 1 and opt["n_blocks_local"] != inferred["n_blocks_local"]:
+        problems.append(
+            f"n_blocks_local={opt['n_blocks_local']!r} but the weights say {inferred['n_blocks_local']!r}"
+        )
+    frame_nc = (int(opt["label_nc"]) or int(opt["input_nc"])) + int(bool(opt["use_instance"]))
+    if frame_nc != inferred["frame_nc"]:
+        problems.append(
+            f"each input frame has {frame_nc} channels (label_nc={opt['label_nc']}, input_nc={opt['input_nc']}, "
+            f"use_instance={opt['use_instance']}) but the weights expect {inferred['frame_nc']}"
+        )
+    if problems:
+        raise ConversionError(
+            "the options do not describe these weights:\n- "
+            + "\n- ".join(problems)
+            + f"\n(options inferred from the weights: {inferred})"
+        )

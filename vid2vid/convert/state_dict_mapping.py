@@ -22,6 +22,11 @@ class ConversionError(ValueError):
     """A source checkpoint does not match the module it is converted into."""
 
 
+def _shorten(items: list[str], limit: int = 12) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f", ... and {len(items) - limit} more" if len(items) > limit else "")
+
+
 class StateDictMapping:
     """Collects ``source key → target key`` pairs for one source state dict.
 
@@ -120,25 +125,28 @@ class StateDictMapping:
         """
         problems: list[str] = []
         if self.missing:
-            problems.append(f"keys expected but missing in {self.source_name}: {sorted(self.missing)}")
+            problems.append(
+                f"keys expected but missing in {self.source_name}: {_shorten(sorted(self.missing))}"
+            )
         unused = sorted(set(self.source) - self.used)
         if unused:
             problems.append(
-                f"unexpected keys in {self.source_name} (not part of this architecture): {unused}"
+                f"unexpected keys in {self.source_name} (not part of this architecture): {_shorten(unused)}"
             )
         own = {k[len(prefix) :]: v for k, v in module.state_dict().items() if k.startswith(prefix)}
         not_provided = sorted(set(own) - set(self.target))
         if not_provided:
-            problems.append(f"module tensors not provided by {self.source_name}: {not_provided}")
+            problems.append(f"module tensors not provided by {self.source_name}: {_shorten(not_provided)}")
         extra = sorted(set(self.target) - set(own))
         if extra:
-            problems.append(f"mapped keys that the module does not have: {extra}")
-        for key in sorted(set(own) & set(self.target)):
-            if own[key].shape != self.target[key].shape:
-                problems.append(
-                    f"shape mismatch for {key} (from {self.source_name}): checkpoint "
-                    f"{tuple(self.target[key].shape)}, module {tuple(own[key].shape)}"
-                )
+            problems.append(f"mapped keys that the module does not have: {_shorten(extra)}")
+        mismatched = [
+            f"{key}: checkpoint {tuple(self.target[key].shape)} vs module {tuple(own[key].shape)}"
+            for key in sorted(set(own) & set(self.target))
+            if own[key].shape != self.target[key].shape
+        ]
+        if mismatched:
+            problems.append(f"shape mismatches ({self.source_name}): {_shorten(mismatched, 6)}")
         if problems:
             raise ConversionError(
                 "checkpoint does not match the architecture (check the options used to build it):\n- "

@@ -1,0 +1,128 @@
+"""Checkpoint files: safetensors weights + JSON configs, written atomically, loaded strictly.
+
+Every checkpoint in this library is a folder: ``config.json`` plus one ``*.safetensors`` file
+per network. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+__all__ = [
+    "atomic_write_bytes",
+    "write_json",
+    "read_json",
+    "save_state_dict",
+    "load_state_dict",
+    "load_module_weights",
+    "save_module_weights",
+]
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
+    """Write ``data`` as indented JSON, atomically."""
+    return atomic_write_bytes(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+
+
+def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a JSON object, with a clear error when the file is missing or malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    return data
+
+
+def save_state_dict(
+    state_dict: Mapping[str, Tensor], path: str | os.PathLike[str], metadata: Mapping[str, str] | None = None
+) -> Path:
+    """Save tensors to a safetensors file atomically (tensors are made contiguous, on CPU)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=dict(metadata) if metadata else None)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_state_dict(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> dict[str, Tensor]:
+    """Read a safetensors file, with a clear error when it is missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file not found: {path}")
+    try:
+        return load_file(str(path), device=str(device))
+    except Exception as err:  # noqa: BLE001 - re-raised with the file name
+        raise ValueError(f"cannot read {path} as safetensors: {err}") from err
+
+
+def save_module_weights(
+    module: nn.Module, path: str | os.PathLike[str], metadata: Mapping[str, str] | None = None
+) -> Path:
+    """Save ``module.state_dict()`` to ``path`` (safetensors, atomic)."""
+    return save_state_dict(module.state_dict(), path, metadata)
+
+
+def load_module_weights(module: nn.Module, path: str | os.PathLike[str]) -> nn.Module:
+    """Load a safetensors file into ``module`` strictly.
+
+    Raises:
+        KeyError: naming every missing and unexpected tensor.
+        ValueError: naming every tensor whose shape differs.
+    """
+    state = load_state_dict(path)
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    if missing or unexpected:
+        raise KeyError(
+            f"{path} does not match {type(module).__name__}: missing tensors {missing}, unexpected tensors {unexpected}"
+        )
+    wrong = [
+        f"{k}: file {tuple(state[k].shape)} vs module {tuple(own[k].shape)}"
+        for k in own
+        if own[k].shape != state[k].shape
+    ]
+    if wrong:
+        raise ValueError(f"{path} has tensors of the wrong shape for {type(module).__name__}: {wrong}")
+    module.load_state_dict(state, strict=True)
+    return module
