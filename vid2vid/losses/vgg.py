@@ -156,6 +156,11 @@ class VGG19Features(nn.Module):
         self.layers = layers
         self._indices = tuple(VGG19_LAYER_INDICES[name] for name in layers)
         self._deepest = max(layers, key=VGG19_LAYER_INDICES.__getitem__)
+        state: dict[str, Tensor] | None = None
+        source = ""
+        if weights is not None:  # read the file first: a bad path fails before building anything
+            path = _resolve_default_weights() if weights == "default" else Path(weights).expanduser()
+            state, source = _load_features_state_dict(path), str(path)
         features = make_layers(cfgs["E"], batch_norm=False)[: max(self._indices) + 1]
         for module in features:
             if isinstance(module, nn.ReLU):
@@ -166,9 +171,8 @@ class VGG19Features(nn.Module):
         self.features = features
         #: smallest height/width that survives the max-poolings before the deepest layer
         self.min_size = 2 ** sum(isinstance(m, nn.MaxPool2d) for m in features)
-        if weights is not None:
-            path = _resolve_default_weights() if weights == "default" else Path(weights).expanduser()
-            self._load(_load_features_state_dict(path), source=str(path))
+        if state is not None:
+            self._load(state, source=source)
         self.requires_grad_(False)
         self.eval()
 
