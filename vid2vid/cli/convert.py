@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         read_original_options,
     )
     from vid2vid.convert.parity import check_fixture
+    from vid2vid.model_folder import save_model_folder
 
     weights, found_opt = _resolve_weights(args.weights, args.kind)
     options: dict[str, Any] = {}
@@ -111,22 +112,19 @@ def run(args: argparse.Namespace) -> int:
     )
 
     out = Path(args.out)
-    save_module_weights(model, out / "model.safetensors", metadata={"format": "pt"})
-    write_json(
-        out / "config.json",
-        {
-            "model_type": args.kind,
-            "config": config,
-            "first_frame": (
-                ("zeros" if config.get("no_first_frame") else "real")
-                if args.kind == "vid2vid_generator"
-                else None
-            ),
-            "license": ORIGINAL_LICENSE,
-            "converted_from": {"files": [p.name for p in weights], "original_options": options},
-            "vid2vid_version": __version__,
-        },
-    )
+    record = {
+        "license": ORIGINAL_LICENSE,
+        "converted_from": {"files": [p.name for p in weights], "original_options": options},
+    }
+    if args.kind == "vid2vid_generator":
+        first_frame = "zeros" if model.config.no_first_frame else "real"
+        save_model_folder(out, model, first_frame=first_frame, metadata=record)
+    else:
+        save_module_weights(model, out / "model.safetensors", metadata={"format": "pt"})
+        write_json(
+            out / "config.json",
+            {"model_type": args.kind, "config": config, "vid2vid_version": __version__, **record},
+        )
     n_params = sum(p.numel() for p in model.parameters())
     print(
         f"converted {args.kind} from {', '.join(p.name for p in weights)} ({n_params:,} parameters) -> {out}"
