@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from vid2vid import __version__
 
 # Sub-command modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("convert",)
+COMMAND_MODULES: tuple[str, ...] = ("convert", "make_synthetic", "prepare_flow", "build_inputs")
 
 
 def build_parser() -> argparse.ArgumentParser:
