@@ -122,6 +122,7 @@ def prepare_flow(
     from vid2vid.data.flow_cache import flow_cache_path, save_flow_cache
     from vid2vid.data.io import read_frames
 
+    _check_estimator_args(estimator, weights)
     root = Path(root)
     clips = list_clips(root / f"{phase}_B")
     if not clips:
@@ -146,22 +147,28 @@ def prepare_flow(
     return [flow_cache_path(root, phase, name) for name, _ in clips]
 
 
+def _check_estimator_args(estimator: str | FlowEstimator, weights: str | Path | None) -> None:
+    """Refuse bad estimator names / weights before any work (even when every clip is cached)."""
+    if isinstance(estimator, FlowEstimator):
+        return
+    if estimator not in ("dis", "raft_small", "raft_large"):
+        raise ValueError(
+            f"prepare_flow computes flow with 'dis', 'raft_small' or 'raft_large', got {estimator!r}"
+        )
+    if estimator == "dis" and weights is not None:
+        raise ValueError("the DIS estimator takes no weights; --weights is for raft_small/raft_large")
+
+
 def _build_estimator(
     estimator: str | FlowEstimator, device: str | torch.device, weights: str | Path | None
 ) -> FlowEstimator:
     if isinstance(estimator, FlowEstimator):
         return estimator
     if estimator == "dis":
-        if weights is not None:
-            raise ValueError("the DIS estimator takes no weights; --weights is for raft_small/raft_large")
         built = get_flow_estimator("dis")
-    elif estimator in ("raft_small", "raft_large"):
+    else:
         built = get_flow_estimator(
             estimator, weights="default" if weights is None else weights, device=device
-        )
-    else:
-        raise ValueError(
-            f"prepare_flow computes flow with 'dis', 'raft_small' or 'raft_large', got {estimator!r}"
         )
     assert isinstance(built, FlowEstimator)
     return built
