@@ -16,8 +16,9 @@ Every pixel's colour is a smooth function of its class, its instance and its pos
 own surface* (textures and shading are attached to the scene or the object and move with it), so
 a generator can learn labels → frames and the motion is exactly known: for the surface visible at
 pixel ``p`` of frame ``t`` the backward flow is computed analytically from the camera and object
-motions, and a pixel is marked valid (confidence 1) when the same surface is visible around its
-source position in frame ``t-1`` (not occluded, not outside the frame).
+motions, and a pixel is marked valid (confidence 1) when the same surface and class are visible
+all around its source position in frame ``t-1`` (not occluded, not outside the frame, not
+straddling a hard class edge, where bilinear warping would blend two colours).
 
 Only numpy is needed to render; :func:`make_synthetic_dataset` writes the original data layout
 (``{phase}_A``, ``{phase}_B``, ``{phase}_inst``) plus the flow cache (``{phase}_flow``).
@@ -99,6 +100,11 @@ def _value_noise(x: np.ndarray, y: np.ndarray, table: np.ndarray, cell: float) -
     top = table[iy0, ix0] * (1 - fx) + table[iy0, ix1] * fx
     bottom = table[iy1, ix0] * (1 - fx) + table[iy1, ix1] * fx
     return top * (1 - fy) + bottom * fy
+
+
+def _edge_alpha(signed_distance: np.ndarray) -> np.ndarray:
+    """Anti-aliased inside-ness of a shape from its signed distance (negative inside), in ``[0, 1]``."""
+    return np.clip(0.5 - signed_distance, 0.0, 1.0)
 
 
 def _soft_band(distance: np.ndarray, half_width: float) -> np.ndarray:
@@ -294,9 +300,11 @@ def _render_street(
     labels[facade & tree[None, :]] = VEGETATION
     labels[(wy >= scene.horizon_sidewalk) & (wy < scene.road_top) & np.ones(shape, bool)] = SIDEWALK
 
-    noise_fine = _value_noise(wx, wy, scene.noise, 0.05 * h)
+    # Fine detail never gets smaller than at 96-pixel-high frames: sharper texture would alias.
+    tex = max(h, 96.0)
+    noise_fine = _value_noise(wx, wy, scene.noise, 0.05 * tex)
     # Buildings: per-segment facade colour, window grid, darker towards the street.
-    period_x, period_y = 0.09 * h, 0.11 * h
+    period_x, period_y = 0.09 * tex, 0.11 * tex
     win_x = _soft_band((np.mod(wx, period_x) - period_x / 2), 0.22 * period_x)
     win_y = _soft_band((np.mod(wy, period_y) - period_y / 2), 0.2 * period_y)
     in_facade = (wy > top[None, :] + 0.05 * h) & (wy < scene.horizon_sidewalk - 0.07 * h)
@@ -304,14 +312,16 @@ def _render_street(
     shade = (1.0 - 0.25 * np.clip((wy - top[None, :]) / h, 0, 1))[..., None]
     building = scene.seg_color[seg][None, :, :] * shade * (0.92 + 0.16 * noise_fine[..., None])
     building = building * (1 - windows) + np.array([0.25, 0.32, 0.42]) * windows
-    veg_noise = _value_noise(wx + 300.0, wy, scene.noise, 0.035 * h)[..., None]
+    veg_noise = _value_noise(wx + 300.0, wy, scene.noise, 0.035 * tex)[..., None]
     vegetation = np.array([0.18, 0.42, 0.14]) * (0.7 + 0.6 * veg_noise) * shade
     # Sidewalk: tiles; road: asphalt noise and dashed lane marking; both brighter nearer.
     near = (0.85 + 0.3 * np.clip((wy - scene.horizon_sidewalk) / (0.4 * h), 0, 1))[..., None]
-    tile = 0.12 * h
+    tile = 0.12 * tex
     joints = np.maximum(_soft_band(np.mod(wx, tile) - tile / 2, tile / 2 - 0.7), 0.0)
     sidewalk = np.array([0.66, 0.61, 0.60]) * (0.8 + 0.2 * joints[..., None]) * near
-    dash = _soft_band(np.mod(wx, 0.5 * h) - 0.25 * h, 0.12 * h) * _soft_band(wy - scene.lane_y, 0.012 * h)
+    dash = _soft_band(np.mod(wx, 0.5 * h) - 0.25 * h, 0.12 * h) * _soft_band(
+        wy - scene.lane_y, max(0.012 * h, 1.0)
+    )
     asphalt = np.array([0.30, 0.30, 0.33]) * (0.85 + 0.3 * noise_fine[..., None]) * near
     road = asphalt * (1 - dash[..., None]) + 0.9 * dash[..., None]
 
@@ -325,18 +335,18 @@ def _render_street(
     dist = wx[0][None, :] - scene.pole_x[candidates]
     nearest = candidates[np.argmin(np.abs(dist), axis=0), np.arange(wx.shape[1])]
     dx = wx[0] - scene.pole_x[nearest]
-    half = max(1.0, 0.012 * h)
+    half = max(1.5, 0.012 * h)
     pole_mask = (np.abs(dx)[None, :] < half) & (wy >= scene.pole_top[nearest][None, :])
     pole_mask &= wy < scene.horizon_sidewalk + 0.04 * h
     sign_top = scene.pole_top[nearest][None, :]
     sign_mask = scene.pole_sign[nearest][None, :] & (np.abs(dx)[None, :] < 0.06 * h)
     sign_mask = sign_mask & (wy >= sign_top) & (wy < sign_top + 0.08 * h)
-    pole_shade = (0.75 + 0.25 * np.cos(np.clip(dx / half, -1, 1) * np.pi / 2))[None, :, None]
+    pole_shade = (0.85 + 0.15 * np.cos(np.clip(dx / half, -1, 1) * np.pi / 2))[None, :, None]
     pole_col = np.broadcast_to(np.array([0.5, 0.5, 0.52]) * pole_shade, (*shape, 3))
     labels[pole_mask] = POLE
     color[pole_mask] = pole_col[pole_mask]
-    ring = _soft_band(np.sqrt(dx[None, :] ** 2 + (wy - sign_top - 0.04 * h) ** 2) - 0.025 * h, 0.006 * h)
-    sign_col = np.array([0.92, 0.85, 0.2]) * (1 - ring[..., None]) + 0.15 * ring[..., None]
+    ring = _soft_band(np.sqrt(dx[None, :] ** 2 + (wy - sign_top - 0.04 * h) ** 2) - 0.025 * h, 0.75)
+    sign_col = np.array([0.92, 0.85, 0.2]) * (1 - ring[..., None]) + 0.35 * ring[..., None]
     sign_col = np.broadcast_to(sign_col, (*shape, 3))
     labels[sign_mask] = SIGN
     color[sign_mask] = sign_col[sign_mask]
@@ -348,40 +358,38 @@ def _render_thing(thing: _Thing, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarr
     """Shape mask and colour of a thing at local coords ``u (1, w)``, ``v (h, 1)``."""
     shape = (v.shape[0], u.shape[1])
     s = thing.size
-    color = np.zeros((*shape, 3))
     if thing.kind == "car":
         length = thing.length
         uf = u * thing.direction  # +uf = front
         body = (np.abs(uf) / (length / 2)) ** 6 + (np.abs(v - 0.36 * s) / (0.19 * s)) ** 6 <= 1.0
         cabin_half = 0.3 * length - (v - 0.5 * s) / (0.5 * s) * 0.1 * length
-        cabin = (np.abs(uf + 0.06 * length) <= cabin_half) & (v >= 0.5 * s) & (v <= s)
-        wheel = np.zeros(shape, bool)
+        cabin_sd = np.maximum(np.abs(uf + 0.06 * length) - cabin_half, np.maximum(0.5 * s - v, v - s))
+        wheel_sd = np.full(shape, np.inf)
         hub = np.zeros(shape)
         for axle in (-0.3 * length, 0.3 * length):
             r = np.sqrt((uf - axle) ** 2 + (v - 0.16 * s) ** 2)
-            wheel |= r <= 0.16 * s
+            wheel_sd = np.minimum(wheel_sd, r - 0.16 * s)
             hub = np.maximum(hub, np.clip(1 - r / (0.08 * s), 0, 1))
-        mask = body | cabin | wheel
-        body_col = (
-            np.array(thing.color) * (0.75 + 0.5 * np.clip(v / s, 0, 1))[..., None] * np.ones((*shape, 1))
-        )
+        mask = body | (cabin_sd <= 0) | (wheel_sd <= 0)
+        # Parts blend over a one-pixel ramp (anti-aliased), only the silhouette is hard.
+        glass_alpha = _edge_alpha(cabin_sd) * np.clip(v - 0.55 * s + 0.5, 0, 1)
+        wheel_alpha = _edge_alpha(wheel_sd)
+        body_col = np.array(thing.color) * (0.75 + 0.5 * np.clip(v / s, 0, 1))[..., None]
         glass = np.array(thing.color2) + 0.25 * np.clip((v - 0.5 * s) / (0.5 * s), 0, 1)[..., None]
-        glass = glass * np.ones((*shape, 1))
-        tyre = 0.08 + 0.5 * hub[..., None] * np.ones((1, 1, 3))
-        color[:] = body_col
-        color[cabin & ~body] = glass[cabin & ~body]
-        color[wheel] = tyre[wheel]
+        tyre = 0.08 + 0.5 * hub[..., None]
+        color = body_col * (1 - glass_alpha[..., None]) + glass * glass_alpha[..., None]
+        color = color * (1 - wheel_alpha[..., None]) + tyre * wheel_alpha[..., None]
     else:
-        head = u**2 + (v - 0.9 * s) ** 2 <= (0.085 * s) ** 2
-        torso = (np.abs(u) <= 0.13 * s) & (v >= 0.47 * s) & (v <= 0.82 * s)
-        legs = (np.abs(np.abs(u) - 0.06 * s) <= 0.045 * s) & (v >= 0) & (v < 0.47 * s)
-        mask = head | torso | legs
+        head_sd = np.sqrt(u**2 + (v - 0.9 * s) ** 2) - 0.085 * s
+        torso_sd = np.maximum(np.abs(u) - 0.13 * s, np.abs(v - 0.645 * s) - 0.175 * s)
+        legs_sd = np.maximum(np.abs(np.abs(u) - 0.06 * s) - 0.045 * s, np.abs(v - 0.235 * s) - 0.235 * s)
+        mask = (head_sd <= 0) | (torso_sd <= 0) | (legs_sd <= 0)
         shirt = np.array(thing.color) * (0.8 + 0.3 * np.clip((v - 0.47 * s) / (0.35 * s), 0, 1))[..., None]
-        color[:] = np.array(thing.color2) * np.ones((*shape, 1))
-        torso_b = np.broadcast_to(torso, shape)
-        color[torso_b] = np.broadcast_to(shirt, (*shape, 3))[torso_b]
-        head_b = np.broadcast_to(head, shape)
-        color[head_b] = np.array([0.86, 0.68, 0.55])
+        pants = np.array(thing.color2)
+        torso_alpha, head_alpha = _edge_alpha(torso_sd)[..., None], _edge_alpha(head_sd)[..., None]
+        color = pants * (1 - torso_alpha) + shirt * torso_alpha
+        color = color * (1 - head_alpha) + np.array([0.86, 0.68, 0.55]) * head_alpha
+    color = np.broadcast_to(color, (*shape, 3))
     return np.broadcast_to(mask, shape), color
 
 
@@ -437,8 +445,15 @@ def _surface_offsets(scene: _Scene, t: int) -> np.ndarray:
     return offsets
 
 
-def _backward_flow(scene: _Scene, t: int, surface: np.ndarray, prev_surface: np.ndarray) -> tuple:
+def _backward_flow(
+    scene: _Scene, t: int, surface: np.ndarray, region: np.ndarray, prev_region: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact backward flow ``(2, H, W)`` of frame ``t >= 1`` and its validity ``(1, H, W)``.
+
+    ``surface`` holds the surface ids of frame ``t``; ``region`` / ``prev_region`` identify
+    (surface, class) regions of frames ``t`` and ``t-1``. A pixel is valid when its source lies
+    inside frame ``t-1`` and all four pixels around it show the same region: then bilinear
+    warping reads the same surface and never straddles an occlusion or a hard class boundary.
 
     A surface point at pixel ``p`` has local coords ``(p - c) / s_t + c + off(t)``; in frame
     ``t-1`` it was at ``p' = s_{t-1} (local - off(t-1) - c) + c``, so
@@ -458,7 +473,7 @@ def _backward_flow(scene: _Scene, t: int, surface: np.ndarray, prev_surface: np.
     x1, y1 = np.minimum(x0 + 1, width - 1), np.minimum(y0 + 1, height - 1)
     same = inside
     for yy, xx in ((y0, x0), (y0, x1), (y1, x0), (y1, x1)):
-        same &= prev_surface[yy, xx] == surface
+        same &= prev_region[yy, xx] == region
     flow = np.stack([flow_x, flow_y]).astype(np.float32)
     return flow, same[None].astype(np.float32)
 
@@ -471,7 +486,8 @@ def render_synthetic_clip(n_frames: int, width: int, height: int, seed: int) -> 
         (``class*1000+k`` for cars/persons, class id elsewhere); ``frames`` ``(T, H, W, 3)``
         uint8 RGB; ``flow`` ``(T, 2, H, W)`` float32 exact backward flow in pixels (channel 0 =
         x, ``flow[0] = 0``); ``confidence`` ``(T, 1, H, W)`` float32 in {0, 1}: 1 where the
-        surface seen at a pixel was visible around its source in frame ``t-1`` (0 for frame 0).
+        surface and class seen at a pixel were visible all around its source in frame ``t-1``
+        (not occluded, not outside the frame, not across a hard class edge; 0 for frame 0).
     """
     if n_frames < 1:
         raise ValueError(f"n_frames must be >= 1, got {n_frames}")
@@ -483,14 +499,15 @@ def render_synthetic_clip(n_frames: int, width: int, height: int, seed: int) -> 
     frames = np.empty((n_frames, height, width, 3), np.uint8)
     flow = np.zeros((n_frames, 2, height, width), np.float32)
     confidence = np.zeros((n_frames, 1, height, width), np.float32)
-    prev_surface = None
+    prev_region = None
     for t in range(n_frames):
         lab, inst, col, surface = _render_frame(scene, t)
         labels[t], instances[t] = lab, inst
         frames[t] = np.round(col * 255.0).astype(np.uint8)
-        if prev_surface is not None:
-            flow[t], confidence[t] = _backward_flow(scene, t, surface, prev_surface)
-        prev_surface = surface
+        region = surface * 256 + lab  # class ids < 256
+        if prev_region is not None:
+            flow[t], confidence[t] = _backward_flow(scene, t, surface, region, prev_region)
+        prev_region = region
     return {
         "labels": labels,
         "instances": instances,
