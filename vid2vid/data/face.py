@@ -21,7 +21,8 @@ Mirrors what the original's ``data/face_dataset.py`` feeds its generator, rewrit
   frame when it can (the original's ``get_crop_coords``).
 
 Deliberate differences: where the original's curve fit is too bent (``|a| > 1``) it drops the
-piece, leaving a hole in the edge map; we draw the straight polyline through the points instead.
+piece, and where the points turn back along the fitted axis it draws only part of it, leaving holes
+in the edge map; we draw the straight polyline through the points instead.
 Canny edges come from OpenCV (Gaussian σ = 1, thresholds 10 % / 20 % of the intensity range,
 L2 gradient), which approximates ``skimage.feature.canny``'s defaults used by the original.
 """
@@ -186,7 +187,9 @@ def draw_curve(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, value: int = 
     A quadratic ``v = a u² + b u + c`` (a line for 2 points) is fitted along the axis ``u``
     with the larger step between points and drawn from the first to the last point (the
     original's ``interpPoints``), with integer pixel positions ``floor(x), floor(y)``. When the
-    fit is too bent (``|a| > 1``) or degenerate, the straight polyline through the points is drawn.
+    fit is too bent (``|a| > 1``) or the points do not advance along ``u`` (the curve turns back),
+    where the original draws nothing or a piece of the curve, the straight polyline through the
+    points is drawn.
 
     Args:
         canvas: ``(H, W)`` uint8, modified in place.
@@ -199,9 +202,11 @@ def draw_curve(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, value: int = 
     ys = np.asarray(ys, dtype=np.float64)
     swap = np.abs(np.diff(xs)).max(initial=0.0) < np.abs(np.diff(ys)).max(initial=0.0)
     u, v = (ys, xs) if swap else (xs, ys)
-    degree = min(2 if len(u) >= 3 else 1, len(np.unique(u)) - 1)
+    steps = np.diff(u)
+    monotone = bool(np.all(steps > 0) or np.all(steps < 0))
+    degree = 2 if len(u) >= 3 else 1
     curve: np.ndarray | None = None
-    if degree >= 1:
+    if monotone:
         coeffs = np.polyfit(u, v, degree)
         if degree == 1 or abs(coeffs[0]) <= 1.0:
             n = int(np.ceil(abs(u[-1] - u[0]))) + 1
@@ -210,7 +215,8 @@ def draw_curve(canvas: np.ndarray, xs: np.ndarray, ys: np.ndarray, value: int = 
             curve = np.stack([vv, uu] if swap else [uu, vv], axis=1)
     if curve is None:
         curve = np.stack([xs, ys], axis=1)
-    pixels = np.floor(curve).astype(np.int32).reshape(-1, 1, 2)
+    # floor as the original's int cast, with a tolerance for the fit's rounding noise (94 - 1e-13 → 94)
+    pixels = np.floor(curve + 1e-6).astype(np.int32).reshape(-1, 1, 2)
     cv2.polylines(canvas, [pixels], isClosed=False, color=int(value), thickness=1)
 
 
