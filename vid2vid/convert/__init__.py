@@ -1,11 +1,15 @@
 """Conversion of original NVIDIA/vid2vid and pix2pixHD checkpoints (``vid2vid convert``)."""
 
 from vid2vid.convert.original import (
+    KINDS,
     ORIGINAL_LICENSE,
+    check_generator_options,
     convert_image_generator,
     convert_instance_encoder,
     convert_multiscale_discriminator,
+    convert_original,
     convert_sequential_generator,
+    infer_generator_options,
     load_original_state_dict,
     read_original_options,
     sequential_generator_config_from_options,
@@ -13,6 +17,10 @@ from vid2vid.convert.original import (
 from vid2vid.convert.state_dict_mapping import ConversionError, StateDictMapping
 
 __all__ = [
+    "KINDS",
+    "convert_original",
+    "infer_generator_options",
+    "check_generator_options",
     "ORIGINAL_LICENSE",
     "ConversionError",
     "StateDictMapping",
