@@ -183,3 +183,23 @@ def test_generator_state_advance_drops_the_oldest() -> None:
     assert state.history[0][0, :, 0, 0, 0].tolist() == [0.0, 1.0]
     with pytest.raises(ValueError, match="expected 1 scale images"):
         state.advance([])
+
+
+def test_presets_match_the_original_scripts() -> None:
+    from vid2vid.nn import GENERATOR_PRESETS, generator_preset
+
+    street = generator_preset("street_2048")
+    assert (street.label_nc, street.use_instance, street.use_foreground, street.n_scales, street.ngf) == (
+        35,
+        True,
+        True,
+        3,
+        128,
+    )
+    assert street.size_multiple == 32
+    pose = generator_preset("pose_1024", ngf=8)
+    assert (pose.label_nc, pose.input_nc, pose.no_first_frame, pose.ngf) == (0, 6, True, 8)
+    assert generator_preset("face_512").frame_nc == 15
+    assert len(GENERATOR_PRESETS) == 8
+    with pytest.raises(ValueError, match="unknown generator preset 'street_4096'"):
+        generator_preset("street_4096")

@@ -7,6 +7,7 @@ from vid2vid.nn.discriminator import MultiScaleDiscriminator, PatchDiscriminator
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder, instance_average_pool
 from vid2vid.nn.norm import NORM_TYPES, make_norm
+from vid2vid.nn.presets import GENERATOR_PRESETS, generator_preset
 from vid2vid.nn.pyramid import build_pyramid, downsample2x
 from vid2vid.nn.sequential_generator import (
     GeneratorOutput,
@@ -41,4 +42,6 @@ __all__ = [
     "NORM_TYPES",
     "build_pyramid",
     "downsample2x",
+    "GENERATOR_PRESETS",
+    "generator_preset",
 ]
