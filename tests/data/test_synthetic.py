@@ -110,7 +110,9 @@ def test_ground_truth_flow_invalid_where_things_occlude():
 
 
 def test_make_synthetic_dataset_layout(tmp_path):
-    root = make_synthetic_dataset(tmp_path / "syn", n_clips=2, n_frames=3, size=(64, 32), seed=7, phase="test")
+    root = make_synthetic_dataset(
+        tmp_path / "syn", n_clips=2, n_frames=3, size=(64, 32), seed=7, phase="test"
+    )
     for side in ("test_A", "test_B", "test_inst"):
         assert sorted(p.name for p in (root / side).iterdir()) == ["clip_0000", "clip_0001"]
         assert [p.name for p in list_frame_files(root / side / "clip_0001")] == [
