@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 from vid2vid.data.clip_dataset import ClipDataset
 from vid2vid.data.flow_cache import save_flow_cache
 from vid2vid.data.io import write_video
-from vid2vid.data.synthetic import _clip_seed, make_synthetic_dataset, render_synthetic_clip
+from vid2vid.data.synthetic import make_synthetic_dataset, render_synthetic_clip, synthetic_clip_seed
 from vid2vid.data.transforms import (
     AugmentParams,
     GeometryConfig,
@@ -44,7 +44,7 @@ def root(synthetic_root, tmp_path) -> Path:
 
 
 def expected_clip(index: int) -> dict[str, np.ndarray]:
-    return render_synthetic_clip(T, W, H, seed=_clip_seed(SEED, index))
+    return render_synthetic_clip(T, W, H, seed=synthetic_clip_seed(SEED, index))
 
 
 def to_tensor(frames: np.ndarray) -> torch.Tensor:

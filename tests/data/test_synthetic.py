@@ -19,6 +19,7 @@ from vid2vid.data.synthetic import (
     colorize_labels,
     make_synthetic_dataset,
     render_synthetic_clip,
+    synthetic_clip_seed,
 )
 from vid2vid.flow import flow_confidence, flow_warp
 
@@ -124,7 +125,7 @@ def test_make_synthetic_dataset_layout(tmp_path):
         assert image.mode == "L"
     with Image.open(root / "test_inst" / "clip_0000" / "00000.png") as image:
         assert image.mode.startswith("I")  # 16-bit
-    expected = render_synthetic_clip(3, 64, 32, seed=_clip_seed(7, 1))
+    expected = render_synthetic_clip(3, 64, 32, seed=synthetic_clip_seed(7, 1))
     np.testing.assert_array_equal(read_label_frames(root / "test_A" / "clip_0001"), expected["labels"])
     np.testing.assert_array_equal(read_label_frames(root / "test_inst" / "clip_0001"), expected["instances"])
     np.testing.assert_array_equal(read_frames(root / "test_B" / "clip_0001"), expected["frames"])
@@ -135,12 +136,6 @@ def test_make_synthetic_dataset_layout(tmp_path):
     info = json.loads((root / "synthetic_test.json").read_text())
     assert info["label_nc"] == 35 and info["size"] == [64, 32] and info["n_clips"] == 2
     assert not [p for p in root.rglob(".*")]  # no temporary files left behind
-
-
-def _clip_seed(seed: int, index: int) -> int:
-    from vid2vid.data.synthetic import _clip_seed as clip_seed
-
-    return clip_seed(seed, index)
 
 
 def test_make_synthetic_cli(tmp_path, capsys):

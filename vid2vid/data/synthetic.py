@@ -42,6 +42,7 @@ __all__ = [
     "render_synthetic_clip",
     "make_synthetic_dataset",
     "colorize_labels",
+    "synthetic_clip_seed",
 ]
 
 
@@ -517,7 +518,7 @@ def render_synthetic_clip(n_frames: int, width: int, height: int, seed: int) -> 
     }
 
 
-def _clip_seed(seed: int, index: int) -> int:
+def synthetic_clip_seed(seed: int, index: int) -> int:
     """Independent integer seed of clip ``index`` of a dataset generated with ``seed``."""
     return int(np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)[0])
 
@@ -568,7 +569,7 @@ def make_synthetic_dataset(
         clips = tqdm(clips, desc=f"synthetic {phase}", unit="clip")
     for i in clips:
         name = f"clip_{i:04d}"
-        clip = render_synthetic_clip(n_frames, width, height, seed=_clip_seed(seed, i))
+        clip = render_synthetic_clip(n_frames, width, height, seed=synthetic_clip_seed(seed, i))
         write_label_frames(clip["labels"], out / f"{phase}_A" / name, bit_depth=8)
         write_frames(clip["frames"], out / f"{phase}_B" / name)
         write_label_frames(clip["instances"], out / f"{phase}_inst" / name, bit_depth=16)
