@@ -2,12 +2,40 @@
 
 The public surface is deliberately small:
 
+- ``vid2vid.Vid2VidPipeline``: load a model (local folder or Hub), synthesise and stream videos.
 - ``vid2vid.nn``: the networks (generators, discriminators, instance feature encoder).
 - ``vid2vid.flow``: backward warping, flow confidence, flow colouring, flow estimators.
 - ``vid2vid.data``: label encoding, datasets and video I/O.
 - ``vid2vid.convert``: conversion of the original NVIDIA/vid2vid checkpoints.
+
+``import vid2vid`` stays light: the pipeline (and torch) are imported on first access.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "Vid2VidPipeline", "Vid2VidPipelineOutput"]
+
+_LAZY = {"Vid2VidPipeline": "vid2vid.pipeline", "Vid2VidPipelineOutput": "vid2vid.pipeline_output"}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from vid2vid.pipeline import Vid2VidPipeline
+    from vid2vid.pipeline_output import Vid2VidPipelineOutput
+
+
+def __getattr__(name: str) -> Any:
+    """Import the pipeline on first access (PEP 562)."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'vid2vid' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

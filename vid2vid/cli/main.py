@@ -17,7 +17,14 @@ from collections.abc import Sequence
 from vid2vid import __version__
 
 # Sub-command modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("convert", "make_synthetic", "prepare_flow", "build_inputs")
+COMMAND_MODULES: tuple[str, ...] = (
+    "convert",
+    "make_synthetic",
+    "prepare_flow",
+    "build_inputs",
+    "synthesize",
+    "demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
