@@ -1,0 +1,684 @@
+"""The vid2vid training loop (§3–4): sequences in chunks, schedules, checkpoints, DDP, AMP.
+
+One *iteration* takes one batch of clips (``batch_size`` per process) and generates
+``n_frames_generated`` frames of each, chunk by chunk (``frames_per_chunk`` frames; the history
+is detached between chunks and every ``frames_backprop`` frames inside one). After every chunk
+the generator, the image discriminator and each temporal discriminator take one Adam step on
+the chunk's losses (:class:`~vid2vid.training.objective.Vid2VidObjective`), in that order, as
+the original does. An *epoch* is one pass over the dataset's clips; schedules
+(:mod:`vid2vid.training.schedule`) change between epochs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from vid2vid.data.clip_dataset import ClipDataset
+from vid2vid.flow.confidence import flow_confidence
+from vid2vid.losses import VGG19Features, VGGLoss
+from vid2vid.model_folder import load_model_folder, save_model_folder
+from vid2vid.nn.sequential_generator import SequentialGenerator, SequentialGeneratorConfig
+from vid2vid.training.config import TrainConfig, save_config
+from vid2vid.training.distributed import (
+    DistContext,
+    ShardedEpochSampler,
+    all_reduce_mean,
+    average_gradients,
+    broadcast_parameters,
+)
+from vid2vid.training.logging import TrainLogger, visual_grid
+from vid2vid.training.objective import FrameBatch, LossTerms, TemporalWindows, Vid2VidObjective
+from vid2vid.training.schedule import SequenceSchedule, lr_factor, sequence_schedule
+from vid2vid.training.state import (
+    CONFIG_FILE,
+    DISCRIMINATORS_FILE,
+    MODEL_DIR,
+    OPTIMIZERS_FILE,
+    PROGRESS_FILE,
+    RNG_FILE,
+    TrainingProgress,
+    capture_rng_state,
+    checkpoint_writer,
+    load_modules,
+    load_torch_state,
+    read_progress,
+    resolve_checkpoint,
+    restore_rng_state,
+    save_modules,
+    save_torch_state,
+    write_progress,
+)
+
+__all__ = [
+    "Vid2VidTrainer",
+    "TrainResult",
+    "resolve_device",
+    "build_vgg_loss",
+    "build_clip_dataset",
+    "load_coarser_generator",
+    "StopFlag",
+]
+
+
+@dataclass
+class TrainResult:
+    """Summary of a :meth:`Vid2VidTrainer.train` call.
+
+    Attributes:
+        checkpoint: the checkpoint folder written last (``None`` on non-main processes).
+        global_step: iterations done in all.
+        epoch: 0-based epoch the run stopped in (``n_epochs`` when the schedule is complete).
+        interrupted: a signal stopped the run (after saving).
+        iterations: iterations done by this call; ``seconds``: its wall time.
+        last_losses: the last iteration's loss terms.
+    """
+
+    checkpoint: Path | None
+    global_step: int
+    epoch: int
+    interrupted: bool = False
+    iterations: int = 0
+    seconds: float = 0.0
+    last_losses: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def iterations_per_second(self) -> float:
+        """Iterations per second of this call."""
+        return self.iterations / self.seconds if self.seconds > 0 else 0.0
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` → CUDA when available else CPU; otherwise ``torch.device(name)`` (checked)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available; use device='cpu'")
+    return device
+
+
+def build_vgg_loss(weights: str | None) -> VGGLoss | None:
+    """VGG loss from the config's ``vgg_weights``: ``"none"`` → no loss; ``None`` → random (tests)."""
+    if weights == "none":
+        return None
+    return VGGLoss(VGG19Features(weights=weights))
+
+
+def build_clip_dataset(config: TrainConfig, n_frames: int, size_multiple: int, load_flow: bool) -> ClipDataset:
+    """The training :class:`ClipDataset` described by ``config`` (seeded: deterministic samples)."""
+    if not config.dataroot:
+        raise ValueError("no dataset: set dataroot (--dataroot) to a folder in the vid2vid layout")
+    gen = config.generator
+    return ClipDataset(
+        config.dataroot,
+        phase=config.phase,
+        label_nc=gen.label_nc,
+        n_frames=n_frames,
+        max_t_step=config.max_t_step,
+        use_instance=gen.use_instance,
+        resize_mode=config.resize_mode,
+        load_size=config.load_size,
+        fine_size=config.fine_size,
+        size_divisor=size_multiple,
+        flip=config.flip,
+        load_flow=load_flow,
+        seed=config.seed,
+    )
+
+
+_COARSE_FIELDS_FREE = {"n_scales", "n_blocks_local", "no_first_frame"}
+
+
+def load_coarser_generator(generator: SequentialGenerator, folder: str | Path) -> int:
+    """Copy the scales of a coarser trained model into ``generator`` (spatial coarse-to-fine, §3.3).
+
+    The model folder's generator must have fewer scales and otherwise the same architecture;
+    its scales ``0..S_old-1`` (coarse first) are copied, the finer ones keep their fresh
+    initialisation. Returns ``S_old``.
+    """
+    coarse = load_model_folder(folder).generator
+    old, new = coarse.config, generator.config
+    if old.n_scales >= new.n_scales:
+        raise ValueError(
+            f"load_pretrain {folder} has {old.n_scales} spatial scales; the new model must have more "
+            f"(it has {new.n_scales})"
+        )
+    diffs = [
+        f"{f.name}: {getattr(old, f.name)!r} vs {getattr(new, f.name)!r}"
+        for f in fields(SequentialGeneratorConfig)
+        if f.name not in _COARSE_FIELDS_FREE and getattr(old, f.name) != getattr(new, f.name)
+    ]
+    if diffs:
+        raise ValueError(f"load_pretrain {folder} is incompatible with the new generator: {'; '.join(diffs)}")
+    for s in range(old.n_scales):
+        generator.scales[s].load_state_dict(coarse.scales[s].state_dict())
+    return old.n_scales
+
+
+class StopFlag:
+    """Turns SIGINT/SIGTERM into a flag checked between iterations (installed only in the main thread)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.signal_name = ""
+        self._previous: dict[int, Any] = {}
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        self.signal_name = signal.Signals(signum).name
+
+    def __enter__(self) -> StopFlag:
+        with contextlib.suppress(ValueError):  # not the main thread: no handlers
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class Vid2VidTrainer:
+    """Train a :class:`~vid2vid.nn.SequentialGenerator` with the full vid2vid objective.
+
+    Args:
+        config: the run's settings.
+        dataset: a :class:`ClipDataset` (default: built from ``config``; it must be seeded and,
+            with ``flow_source="cache"``, load flow).
+        dist: the process group context (default: single process).
+        resume: a checkpoint folder or checkpoint directory to continue from exactly.
+        logger: where logs go (default: TensorBoard in ``<checkpoint_dir>/logs`` on rank 0).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        dataset: ClipDataset | None = None,
+        dist: DistContext | None = None,
+        resume: str | Path | None = None,
+        logger: TrainLogger | None = None,
+    ) -> None:
+        if config.model != "vid2vid":
+            raise ValueError(f"Vid2VidTrainer trains model='vid2vid', got {config.model!r} (use ImageTrainer)")
+        self.config = config
+        self.dist = dist or DistContext()
+        self.device = resolve_device(config.device)
+        if self.device.type == "cuda" and self.dist.enabled:
+            self.device = torch.device("cuda", self.dist.local_rank)
+        self._logger = logger
+        self._amp_notes: list[str] = []
+        self.amp_dtype = self._resolve_amp()
+        gen_cfg = config.generator
+
+        torch.manual_seed(config.seed)  # identical initialisation on every process
+        self.generator = SequentialGenerator(gen_cfg).to(self.device)
+        self.pretrain_scales = 0
+        if config.load_pretrain and resume is None:
+            self.pretrain_scales = load_coarser_generator(self.generator, config.load_pretrain)
+        self.objective = Vid2VidObjective(
+            gen_cfg.frame_nc,
+            gen_cfg.output_nc,
+            n_scales_spatial=gen_cfg.n_scales,
+            no_first_frame=gen_cfg.no_first_frame,
+            ndf=config.ndf,
+            n_layers_D=config.n_layers_D,
+            num_D=config.num_D,
+            norm_D=config.norm_D,
+            ndf_max=config.ndf_max,
+            n_frames_D=config.n_frames_D,
+            n_scales_temporal=config.n_scales_temporal,
+            gan_mode=config.gan_mode,
+            lambda_feat=config.lambda_feat,
+            lambda_vgg=config.lambda_vgg,
+            lambda_F=config.lambda_F,
+            lambda_T=config.lambda_T,
+            lambda_W=config.lambda_W,
+            use_gan_feat=not config.no_ganFeat,
+            vgg=build_vgg_loss(config.vgg_weights),
+        ).to(self.device)
+        broadcast_parameters(self.generator, self.dist)
+        broadcast_parameters(self.objective, self.dist)
+
+        self.flow_estimator = None
+        if config.flow_source != "cache":
+            from vid2vid.flow.estimator import get_flow_estimator
+
+            kwargs = {"device": self.device} if config.flow_source.startswith("raft") else {}
+            self.flow_estimator = get_flow_estimator(config.flow_source, **kwargs)
+        load_flow = config.flow_source == "cache"
+        self.dataset = dataset or build_clip_dataset(
+            config, config.generator.n_frames_G, gen_cfg.size_multiple, load_flow=load_flow
+        )
+        if load_flow and not self.dataset.load_flow:
+            raise ValueError("flow_source='cache' needs a dataset built with load_flow=True")
+        self.shortest_clip = min(clip.length for clip in self.dataset.clips)
+        self.sampler = ShardedEpochSampler(
+            len(self.dataset), seed=config.seed, rank=self.dist.rank, world_size=self.dist.world_size
+        )
+        self.iters_per_epoch = len(self.sampler) // config.batch_size
+        if self.iters_per_epoch < 1:
+            raise ValueError(
+                f"batch_size={config.batch_size} per process exceeds the {len(self.sampler)} clips each of the "
+                f"{self.dist.world_size} process(es) sees per epoch"
+            )
+
+        # optimisers: G, D, one per temporal scale (the original's TTUR: G lr/2, D lr*2, betas (0, 0.9))
+        if config.TTUR:
+            self.base_lr = {"G": config.lr / 2, "D": config.lr * 2, "D_T": config.lr}
+            self.betas = {"G": (0.0, 0.9), "D": (0.0, 0.9), "D_T": (config.beta1, config.beta2)}
+        else:
+            self.base_lr = {"G": config.lr, "D": config.lr, "D_T": config.lr}
+            betas = (config.beta1, config.beta2)
+            self.betas = {"G": betas, "D": betas, "D_T": betas}
+        self.g_finest_only = self.schedule(0).finest_only
+        self.optimizer_G = self._make_g_optimizer(self.g_finest_only)
+        self.optimizer_D = torch.optim.Adam(
+            self.objective.image_d.parameters(), lr=self.base_lr["D"], betas=self.betas["D"]
+        )
+        self.optimizers_D_T = [
+            torch.optim.Adam(scale.parameters(), lr=self.base_lr["D_T"], betas=self.betas["D_T"])
+            for scale in self.objective.temporal_d.scales
+        ]
+        fp16 = self.amp_dtype == torch.float16
+        n_scalers = 2 + len(self.optimizers_D_T)
+        self.scalers = [torch.amp.GradScaler(self.device.type, enabled=fp16) for _ in range(n_scalers)]
+        self.progress = TrainingProgress()
+        self.windows = TemporalWindows(config.n_frames_D, config.n_scales_temporal, self._coarse_flow_fn())
+        self.last_visuals: dict[str, Tensor] = {}
+        if resume is not None:
+            self.load_checkpoint(resume)
+
+    # ------------------------------------------------------------------ setup helpers
+    def _resolve_amp(self) -> torch.dtype | None:
+        amp = self.config.amp
+        if amp == "none":
+            return None
+        if self.device.type != "cuda":
+            self._amp_notes.append(f"amp={amp!r} needs CUDA: training on {self.device.type} in float32")
+            return None
+        return torch.bfloat16 if amp == "bf16" else torch.float16
+
+    @property
+    def logger(self) -> TrainLogger:
+        """The run's logger (created on first use)."""
+        if self._logger is None:
+            log_dir = Path(self.config.checkpoint_dir) / "logs" if self.config.tensorboard else None
+            self._logger = TrainLogger(
+                log_dir,
+                enabled=self.dist.is_main,
+                progress=self.config.progress,
+                total=self.total_iterations,
+                initial=self.progress.global_step,
+            )
+        return self._logger
+
+    @property
+    def total_iterations(self) -> int:
+        """Iterations of the whole run (``max_iters`` when set and smaller)."""
+        total = self.config.n_epochs * self.iters_per_epoch
+        return min(total, self.config.max_iters) if self.config.max_iters else total
+
+    def _coarse_flow_fn(self) -> Any:
+        if self.flow_estimator is None:
+            return None
+        return lambda frame, prev: self.flow_estimator(frame.float(), prev.float()).to(frame.dtype)
+
+    def _make_g_optimizer(self, finest_only: bool) -> torch.optim.Optimizer:
+        params = (
+            self.generator.scales[-1].parameters() if finest_only else self.generator.parameters()
+        )
+        return torch.optim.Adam(params, lr=self.base_lr["G"], betas=self.betas["G"])
+
+    def _g_params(self) -> list[nn.Parameter]:
+        return [p for group in self.optimizer_G.param_groups for p in group["params"]]
+
+    def schedule(self, epoch: int) -> SequenceSchedule:
+        """The sequence schedule of 0-based ``epoch``."""
+        c = self.config
+        return sequence_schedule(
+            epoch,
+            n_frames_total=c.n_frames_total,
+            max_frames_per_gpu=c.max_frames_per_gpu,
+            max_frames_backpropagate=c.max_frames_backpropagate,
+            niter_step=c.niter_step,
+            n_frames_G=c.generator.n_frames_G,
+            shortest_clip=self.shortest_clip,
+            max_sequence_length=c.max_sequence_length,
+            n_scales=c.generator.n_scales,
+            niter_fix_global=c.niter_fix_global,
+        )
+
+    def _prepare_epoch(self, epoch: int) -> SequenceSchedule:
+        sched = self.schedule(epoch)
+        if sched.finest_only != self.g_finest_only:
+            # the original's update_fixed_params: a fresh Adam over every scale
+            self.g_finest_only = sched.finest_only
+            self.optimizer_G = self._make_g_optimizer(sched.finest_only)
+            self.logger.info(f"epoch {epoch}: now training all {self.config.generator.n_scales} spatial scales")
+        factor = lr_factor(epoch, self.config.niter, self.config.niter_decay)
+        for name, opts in (("G", [self.optimizer_G]), ("D", [self.optimizer_D]), ("D_T", self.optimizers_D_T)):
+            for opt in opts:
+                for group in opt.param_groups:
+                    group["lr"] = self.base_lr[name] * factor
+        self.dataset.set_n_frames(sched.n_frames_load)
+        self.dataset.set_epoch(epoch)
+        self.sampler.set_epoch(epoch)
+        return sched
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+    def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        average_gradients([p for g in optimizer.param_groups for p in g["params"]], self.dist)
+        scaler.step(optimizer)
+        scaler.update()
+
+    # ------------------------------------------------------------------ one iteration
+    def _reference_flow(self, batch: dict[str, Any], idx: slice, real: Tensor, real_prev: Tensor) -> tuple[Tensor, Tensor]:
+        if self.flow_estimator is None:
+            return batch["flow"][:, idx], batch["flow_confidence"][:, idx]
+        b, n = real.shape[:2]
+        cur, prev = real.flatten(0, 1).float(), real_prev.flatten(0, 1).float()
+        flow = self.flow_estimator(cur, prev)
+        conf = flow_confidence(cur, prev, flow)
+        return flow.unflatten(0, (b, n)), conf.unflatten(0, (b, n))
+
+    def train_iteration(self, batch: dict[str, Any], sched: SequenceSchedule) -> dict[str, float]:
+        """Generate the batch's sequences chunk by chunk, updating G, D and D_T after each chunk.
+
+        Args:
+            batch: a collated :class:`ClipDataset` batch (``frames`` ``(B, T, 3, H, W)`` with
+                ``T >= sched.n_frames_load``, ``labels``/``inputs``, ``instances``, ``flow``...).
+
+        Returns:
+            Every loss term averaged over the chunks, plus ``G_total`` and ``D_total``.
+        """
+        gen, cfg = self.generator, self.config.generator
+        tg = cfg.n_frames_G
+        dev = self.device
+        frames = batch["frames"].to(dev)
+        t_needed = sched.n_frames_load
+        if frames.shape[1] < t_needed:
+            raise ValueError(f"batch has {frames.shape[1]} frames, the schedule needs {t_needed}")
+        with torch.no_grad():
+            inputs = gen.encode_inputs(
+                batch["labels"].to(dev) if "labels" in batch else None,
+                batch["instances"].to(dev) if cfg.use_instance else None,
+                batch["inputs"].to(dev) if "inputs" in batch else None,
+            )
+        if self.flow_estimator is None:
+            batch = {**batch, "flow": batch["flow"].to(dev), "flow_confidence": batch["flow_confidence"].to(dev)}
+        bsz, _, _, height, width = frames.shape
+        first = None if cfg.no_first_frame else frames[:, : tg - 1]
+        state = gen.init_state(first, batch_size=bsz, height=height, width=width, device=dev, dtype=frames.dtype)
+        self.windows.reset()
+        sums: dict[str, float] = {}
+        n_chunks = 0
+        chunk = sched.frames_per_chunk
+        for c0 in range(0, sched.n_frames_generated, chunk):
+            state = state.detach()
+            with self._autocast():
+                outs = []
+                for t in range(chunk):
+                    if t % sched.frames_backprop == 0:
+                        state = state.detach()
+                    out, state = gen.step(inputs[:, c0 + t : c0 + t + tg], state, detach_coarse=sched.finest_only)
+                    outs.append(out)
+                fake = torch.stack([o.image for o in outs], dim=1)
+                raw = torch.stack([o.raw for o in outs], dim=1)
+                flow = None if outs[0].flow is None else torch.stack([o.flow for o in outs], dim=1)
+                weight = None if outs[0].weight is None else torch.stack([o.weight for o in outs], dim=1)
+                idx = slice(c0 + tg - 1, c0 + tg - 1 + chunk)
+                real = frames[:, idx]
+                real_prev = frames[:, c0 + tg - 2 : c0 + tg - 2 + chunk]
+                flow_ref, conf_ref = self._reference_flow(batch, idx, real, real_prev)
+                flow_ref, conf_ref = flow_ref.to(fake.dtype), conf_ref.to(fake.dtype)
+                prev_first = real_prev[:, :1] if c0 == 0 else self._prev_last
+                fake_prev = torch.cat([prev_first, fake[:, :-1].detach()], dim=1)
+                self._prev_last = fake[:, -1:].detach()
+
+                def flat(x: Tensor | None) -> Tensor | None:
+                    return None if x is None else x.flatten(0, 1)
+
+                image = self.objective.image_losses(
+                    FrameBatch(
+                        real=flat(real),
+                        fake=flat(fake),
+                        raw=flat(raw),
+                        inputs=flat(inputs[:, idx]),
+                        real_prev=flat(real_prev),
+                        fake_prev=flat(fake_prev),
+                        flow=flat(flow),
+                        weight=flat(weight),
+                        flow_ref=flat(flow_ref),
+                        conf_ref=flat(conf_ref),
+                    )
+                )
+                temporal: list[tuple[int, LossTerms]] = []
+                for s, win in enumerate(self.windows.add(real, fake, flow_ref)):
+                    if win is not None:
+                        temporal.append((s, self.objective.temporal_losses(s, *win)))
+                loss_g = image.generator
+                for _, t_terms in temporal:
+                    loss_g = loss_g + t_terms.generator
+            self._update(loss_g, self.optimizer_G, self.scalers[0])
+            self._update(image.discriminator, self.optimizer_D, self.scalers[1])
+            for s, t_terms in temporal:
+                self._update(t_terms.discriminator, self.optimizers_D_T[s], self.scalers[2 + s])
+            values = image.scalars()
+            for s, t_terms in temporal:
+                values.update(t_terms.scalars(str(s)))
+            values["G_total"] = float(loss_g.detach())
+            values["D_total"] = float(image.discriminator.detach())
+            for k, v in values.items():
+                sums[k] = sums.get(k, 0.0) + v
+            n_chunks += 1
+        self.last_visuals = {
+            "real": real[:, -1].detach(),
+            "fake": fake[:, -1].detach(),
+            "raw": raw[:, -1].detach(),
+            "flow_ref": flow_ref[:, -1].detach(),
+        }
+        if flow is not None and weight is not None:
+            self.last_visuals["flow"] = flow[:, -1].detach()
+            self.last_visuals["weight"] = weight[:, -1].detach()
+        if "labels" in batch:
+            self.last_visuals["labels"] = batch["labels"][:, sched.n_frames_load - 1]
+        elif "inputs" in batch:
+            self.last_visuals["inputs"] = batch["inputs"][:, sched.n_frames_load - 1]
+        return {k: v / n_chunks for k, v in sums.items()}
+
+    # ------------------------------------------------------------------ loop
+    def _batches(self, epoch_position: int) -> Iterator[dict[str, Any]]:
+        self.sampler.set_position(epoch_position * self.config.batch_size)
+        loader = DataLoader(
+            self.dataset,
+            batch_size=self.config.batch_size,
+            sampler=self.sampler,
+            num_workers=self.config.num_workers,
+            drop_last=True,
+            pin_memory=self.device.type == "cuda",
+        )
+        return iter(loader)
+
+    def train(self) -> TrainResult:
+        """Run (or continue) the schedule until its end, ``max_iters``, or SIGINT/SIGTERM.
+
+        Saves a checkpoint every ``save_every`` iterations, when stopped, and at the end.
+        """
+        cfg = self.config
+        log = self.logger
+        for note in self._amp_notes:
+            log.info(note)
+        if self.dist.is_main:
+            Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+            save_config(cfg, Path(cfg.checkpoint_dir) / "train_config.yaml")
+        start, done = time.perf_counter(), 0
+        last: dict[str, float] = {}
+        interrupted = False
+        checkpoint: Path | None = None
+        saved_step = -1
+        self.generator.train()
+        self.objective.train()
+        with StopFlag() as stop:
+            while self.progress.epoch < cfg.n_epochs and not self._reached_max():
+                epoch = self.progress.epoch
+                sched = self._prepare_epoch(epoch)
+                for batch in self._batches(self.progress.position):
+                    last = self.train_iteration(batch, sched)
+                    last = all_reduce_mean(last, self.dist)
+                    self.progress.position += 1
+                    self.progress.global_step += 1
+                    done += 1
+                    step = self.progress.global_step
+                    if self.progress.position >= self.iters_per_epoch:
+                        self.progress.epoch += 1
+                        self.progress.position = 0
+                    self._log(step, last, sched)
+                    stopping = self._stop_requested(stop) or self._reached_max()
+                    if stopping or step % cfg.save_every == 0:
+                        checkpoint, saved_step = self.save_checkpoint(), step
+                    if stopping or self.progress.position == 0:
+                        break
+                if self._stop_requested(stop):
+                    interrupted = True
+                    log.info(f"stopped by {stop.signal_name or 'signal'}: checkpoint saved to {checkpoint}")
+                    break
+            if saved_step != self.progress.global_step:
+                checkpoint = self.save_checkpoint()
+        seconds = time.perf_counter() - start
+        result = TrainResult(
+            checkpoint=checkpoint if self.dist.is_main else None,
+            global_step=self.progress.global_step,
+            epoch=self.progress.epoch,
+            interrupted=interrupted,
+            iterations=done,
+            seconds=seconds,
+            last_losses=last,
+        )
+        summary = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k in ("G_total", "D_total", "G_GAN", "G_VGG"))
+        log.info(
+            f"done: {done} iterations in {seconds:.1f}s ({result.iterations_per_second:.3g} it/s), "
+            f"step {result.global_step}, epoch {result.epoch}/{cfg.n_epochs}; {summary}; checkpoint {checkpoint}"
+        )
+        log.close()
+        return result
+
+    def _reached_max(self) -> bool:
+        m = self.config.max_iters
+        return m is not None and self.progress.global_step >= m
+
+    def _stop_requested(self, stop: StopFlag) -> bool:
+        flag = stop.requested
+        if self.dist.enabled:  # every process stops at the same iteration
+            t = torch.tensor([1.0 if flag else 0.0])
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+            flag = bool(t.item())
+        return flag
+
+    def _log(self, step: int, losses: dict[str, float], sched: SequenceSchedule) -> None:
+        cfg, log = self.config, self.logger
+        log.advance(1, {k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG", "F_Flow") if k in losses})
+        if step % cfg.log_every == 0 or step == 1:
+            extra = {
+                "train/lr_G": self.optimizer_G.param_groups[0]["lr"],
+                "train/lr_D": self.optimizer_D.param_groups[0]["lr"],
+                "train/n_frames": float(sched.n_frames_generated),
+                "train/frames_backprop": float(sched.frames_backprop),
+                "train/epoch": float(self.progress.epoch),
+            }
+            bad = [k for k, v in losses.items() if not math.isfinite(v)]
+            if bad:
+                log.info(f"step {step}: non-finite losses {bad}")
+            log.scalars(step, {**losses, **extra})
+        if log.enabled and log.writer is not None and (step % cfg.image_every == 0 or step == 1) and self.last_visuals:
+            v = self.last_visuals
+            grid = visual_grid(
+                real=v["real"],
+                fake=v["fake"],
+                labels=v.get("labels"),
+                label_nc=cfg.generator.label_nc,
+                inputs=v.get("inputs"),
+                raw=v.get("raw"),
+                flow=v.get("flow"),
+                flow_ref=v.get("flow_ref"),
+                weight=v.get("weight"),
+            )
+            log.image(step, "visuals/labels_fake_real_raw_flow_flowref_weight", grid)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _modules(self) -> dict[str, nn.Module]:
+        return {"image_d": self.objective.image_d, "temporal_d": self.objective.temporal_d}
+
+    def _optimizer_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "G": self.optimizer_G.state_dict(),
+            "G_finest_only": self.g_finest_only,
+            "D": self.optimizer_D.state_dict(),
+            "scalers": [s.state_dict() for s in self.scalers],
+        }
+        for s, opt in enumerate(self.optimizers_D_T):
+            state[f"D_T{s}"] = opt.state_dict()
+        return state
+
+    def save_checkpoint(self) -> Path | None:
+        """Write ``<checkpoint_dir>/latest`` atomically (main process only); returns its path."""
+        if not self.dist.is_main:
+            return None
+        cfg = self.config
+        first_frame = "zeros" if cfg.generator.no_first_frame else "real"
+        meta = {
+            "training": {
+                "global_step": self.progress.global_step,
+                "epoch": self.progress.epoch,
+                "dataroot": cfg.dataroot,
+            }
+        }
+        with checkpoint_writer(cfg.checkpoint_dir) as tmp:
+            save_model_folder(tmp / MODEL_DIR, self.generator, first_frame=first_frame, metadata=meta)
+            save_modules(tmp / DISCRIMINATORS_FILE, self._modules())
+            save_torch_state(tmp / OPTIMIZERS_FILE, self._optimizer_state())
+            save_torch_state(tmp / RNG_FILE, capture_rng_state())
+            save_config(cfg, tmp / CONFIG_FILE)
+            write_progress(tmp / PROGRESS_FILE, self.progress)
+        return Path(cfg.checkpoint_dir) / "latest"
+
+    def load_checkpoint(self, path: str | Path) -> Path:
+        """Restore weights, optimisers, RNG and progress from a checkpoint (see :mod:`.state`)."""
+        folder = resolve_checkpoint(path)
+        model = load_model_folder(folder / MODEL_DIR, device=self.device)
+        if model.generator.config != self.generator.config:
+            raise ValueError(
+                f"checkpoint {folder} holds a generator with a different architecture: "
+                f"{model.generator.config.to_dict()} vs {self.generator.config.to_dict()}"
+            )
+        self.generator.load_state_dict(model.generator.state_dict())
+        load_modules(folder / DISCRIMINATORS_FILE, self._modules())
+        opt = load_torch_state(folder / OPTIMIZERS_FILE)
+        self.g_finest_only = bool(opt["G_finest_only"])
+        self.optimizer_G = self._make_g_optimizer(self.g_finest_only)
+        self.optimizer_G.load_state_dict(opt["G"])
+        self.optimizer_D.load_state_dict(opt["D"])
+        for s, o in enumerate(self.optimizers_D_T):
+            o.load_state_dict(opt[f"D_T{s}"])
+        for scaler, st in zip(self.scalers, opt["scalers"], strict=True):
+            scaler.load_state_dict(st)
+        restore_rng_state(load_torch_state(folder / RNG_FILE))
+        self.progress = read_progress(folder / PROGRESS_FILE)
+        return folder
