@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "build_inputs",
     "synthesize",
     "demo",
+    "train",
 )
 
 

@@ -10,7 +10,13 @@ from vid2vid.training.config import (
 )
 from vid2vid.training.distributed import DistContext, ShardedEpochSampler, init_distributed
 from vid2vid.training.logging import TrainLogger
-from vid2vid.training.objective import FrameBatch, ImageObjective, LossTerms, TemporalWindows, Vid2VidObjective
+from vid2vid.training.objective import (
+    FrameBatch,
+    ImageObjective,
+    LossTerms,
+    TemporalWindows,
+    Vid2VidObjective,
+)
 from vid2vid.training.schedule import SequenceSchedule, lr_factor, sequence_schedule
 from vid2vid.training.state import TrainingProgress, resolve_checkpoint
 from vid2vid.training.trainer import TrainResult, Vid2VidTrainer, load_coarser_generator

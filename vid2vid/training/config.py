@@ -307,7 +307,9 @@ def apply_overrides(config: TrainConfig, overrides: Iterable[str] | Mapping[str,
         items = []
         for text in overrides:
             if "=" not in text:
-                raise ValueError(f"override {text!r} must look like key=value (e.g. lr=1e-4, generator.ngf=64)")
+                raise ValueError(
+                    f"override {text!r} must look like key=value (e.g. lr=1e-4, generator.ngf=64)"
+                )
             key, value = text.split("=", 1)
             items.append((key.strip(), _parse_value(value.strip())))
     data = config.to_dict()

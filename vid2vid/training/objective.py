@@ -192,7 +192,9 @@ class ImageObjective(nn.Module):
         real_in = torch.cat([inputs, real], dim=1)
         total: dict[str, Tensor] = {}
         for fake in fakes:
-            d_real, d_fake, g_gan, g_feat = self.adversarial(self.image_d, real_in, torch.cat([inputs, fake], dim=1))
+            d_real, d_fake, g_gan, g_feat = self.adversarial(
+                self.image_d, real_in, torch.cat([inputs, fake], dim=1)
+            )
             values = {
                 "G_VGG": self.vgg_term(fake, real),
                 "G_GAN": g_gan,
@@ -366,7 +368,9 @@ class TemporalWindows:
         estimator: optional flow function for the coarser scales.
     """
 
-    def __init__(self, n_frames_D: int, n_scales_temporal: int, estimator: FlowFunction | None = None) -> None:
+    def __init__(
+        self, n_frames_D: int, n_scales_temporal: int, estimator: FlowFunction | None = None
+    ) -> None:
         self.n_frames_D = n_frames_D
         self.n_scales = n_scales_temporal
         self.estimator = estimator
@@ -383,9 +387,7 @@ class TemporalWindows:
     def _append(old: Tensor | None, new: Tensor) -> Tensor:
         return new if old is None else torch.cat([old.detach(), new], dim=1)
 
-    def add(
-        self, real: Tensor, fake: Tensor, flow_ref: Tensor
-    ) -> list[tuple[Tensor, Tensor, Tensor] | None]:
+    def add(self, real: Tensor, fake: Tensor, flow_ref: Tensor) -> list[tuple[Tensor, Tensor, Tensor] | None]:
         """Add a chunk and return the windows per temporal scale (``None`` where there is none yet).
 
         Args:

@@ -227,7 +227,13 @@ def restore_rng_state(state: Mapping[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     npd = state["numpy"]
     np.random.set_state(
-        (npd["kind"], npd["keys"].numpy().astype(np.uint32), npd["pos"], npd["has_gauss"], npd["cached_gaussian"])
+        (
+            npd["kind"],
+            npd["keys"].numpy().astype(np.uint32),
+            npd["pos"],
+            npd["has_gauss"],
+            npd["cached_gaussian"],
+        )
     )
     py = state["python"]
     random.setstate((py[0], tuple(py[1]), py[2]))

@@ -61,6 +61,7 @@ from vid2vid.training.state import (
 )
 
 __all__ = [
+    "TrainerBase",
     "Vid2VidTrainer",
     "TrainResult",
     "resolve_device",
@@ -115,7 +116,9 @@ def build_vgg_loss(weights: str | None) -> VGGLoss | None:
     return VGGLoss(VGG19Features(weights=weights))
 
 
-def build_clip_dataset(config: TrainConfig, n_frames: int, size_multiple: int, load_flow: bool) -> ClipDataset:
+def build_clip_dataset(
+    config: TrainConfig, n_frames: int, size_multiple: int, load_flow: bool
+) -> ClipDataset:
     """The training :class:`ClipDataset` described by ``config`` (seeded: deterministic samples)."""
     if not config.dataroot:
         raise ValueError("no dataset: set dataroot (--dataroot) to a folder in the vid2vid layout")
@@ -189,7 +192,151 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
-class Vid2VidTrainer:
+class TrainerBase:
+    """The loop shared by the trainers: epochs, resumable data order, signals, checkpoints, logs.
+
+    Subclasses set ``config``, ``dist``, ``device``, ``dataset``, ``sampler``, ``iters_per_epoch``,
+    ``progress``, ``_logger`` and ``_amp_notes`` and implement ``_prepare_epoch(epoch)`` (returns
+    the epoch's schedule object), ``train_iteration(batch, schedule)``, ``_log(step, losses,
+    schedule)`` and ``save_checkpoint()``.
+    """
+
+    config: TrainConfig
+    dist: DistContext
+    device: torch.device
+    dataset: Any
+    sampler: ShardedEpochSampler
+    iters_per_epoch: int
+    progress: TrainingProgress
+    _logger: TrainLogger | None
+    _amp_notes: list[str]
+
+    def _prepare_epoch(self, epoch: int) -> Any:
+        raise NotImplementedError
+
+    def train_iteration(self, batch: dict[str, Any], schedule: Any) -> dict[str, float]:
+        """One iteration on one batch; returns the loss terms as floats."""
+        raise NotImplementedError
+
+    def _log(self, step: int, losses: dict[str, float], schedule: Any) -> None:
+        raise NotImplementedError
+
+    def save_checkpoint(self) -> Path | None:
+        """Write the checkpoint (main process only)."""
+        raise NotImplementedError
+
+    @property
+    def logger(self) -> TrainLogger:
+        """The run's logger (created on first use)."""
+        if self._logger is None:
+            log_dir = Path(self.config.checkpoint_dir) / "logs" if self.config.tensorboard else None
+            self._logger = TrainLogger(
+                log_dir,
+                enabled=self.dist.is_main,
+                progress=self.config.progress,
+                total=self.total_iterations,
+                initial=self.progress.global_step,
+            )
+        return self._logger
+
+    @property
+    def total_iterations(self) -> int:
+        """Iterations of the whole run (``max_iters`` when set and smaller)."""
+        total = self.config.n_epochs * self.iters_per_epoch
+        return min(total, self.config.max_iters) if self.config.max_iters else total
+
+    # ------------------------------------------------------------------ loop
+    def _batches(self, epoch_position: int) -> Iterator[dict[str, Any]]:
+        self.sampler.set_position(epoch_position * self.config.batch_size)
+        loader = DataLoader(
+            self.dataset,
+            batch_size=self.config.batch_size,
+            sampler=self.sampler,
+            num_workers=self.config.num_workers,
+            drop_last=True,
+            pin_memory=self.device.type == "cuda",
+        )
+        return iter(loader)
+
+    def train(self) -> TrainResult:
+        """Run (or continue) the schedule until its end, ``max_iters``, or SIGINT/SIGTERM.
+
+        Saves a checkpoint every ``save_every`` iterations, when stopped, and at the end.
+        """
+        cfg = self.config
+        log = self.logger
+        for note in self._amp_notes:
+            log.info(note)
+        if self.dist.is_main:
+            Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+            save_config(cfg, Path(cfg.checkpoint_dir) / "train_config.yaml")
+        start, done = time.perf_counter(), 0
+        last: dict[str, float] = {}
+        interrupted = False
+        checkpoint: Path | None = None
+        saved_step = -1
+        self.generator.train()
+        self.objective.train()
+        with StopFlag() as stop:
+            while self.progress.epoch < cfg.n_epochs and not self._reached_max():
+                epoch = self.progress.epoch
+                sched = self._prepare_epoch(epoch)
+                for batch in self._batches(self.progress.position):
+                    last = self.train_iteration(batch, sched)
+                    last = all_reduce_mean(last, self.dist)
+                    self.progress.position += 1
+                    self.progress.global_step += 1
+                    done += 1
+                    step = self.progress.global_step
+                    if self.progress.position >= self.iters_per_epoch:
+                        self.progress.epoch += 1
+                        self.progress.position = 0
+                    self._log(step, last, sched)
+                    stopping = self._stop_requested(stop) or self._reached_max()
+                    if stopping or step % cfg.save_every == 0:
+                        checkpoint, saved_step = self.save_checkpoint(), step
+                    if stopping or self.progress.position == 0:
+                        break
+                if self._stop_requested(stop):
+                    interrupted = True
+                    log.info(f"stopped by {stop.signal_name or 'signal'}: checkpoint saved to {checkpoint}")
+                    break
+            if saved_step != self.progress.global_step:
+                checkpoint = self.save_checkpoint()
+        seconds = time.perf_counter() - start
+        result = TrainResult(
+            checkpoint=checkpoint if self.dist.is_main else None,
+            global_step=self.progress.global_step,
+            epoch=self.progress.epoch,
+            interrupted=interrupted,
+            iterations=done,
+            seconds=seconds,
+            last_losses=last,
+        )
+        summary = ", ".join(
+            f"{k} {v:.4g}" for k, v in last.items() if k in ("G_total", "D_total", "G_GAN", "G_VGG")
+        )
+        log.info(
+            f"done: {done} iterations in {seconds:.1f}s ({result.iterations_per_second:.3g} it/s), "
+            f"step {result.global_step}, epoch {result.epoch}/{cfg.n_epochs}; {summary}; checkpoint {checkpoint}"
+        )
+        log.close()
+        return result
+
+    def _reached_max(self) -> bool:
+        m = self.config.max_iters
+        return m is not None and self.progress.global_step >= m
+
+    def _stop_requested(self, stop: StopFlag) -> bool:
+        flag = stop.requested
+        if self.dist.enabled:  # every process stops at the same iteration
+            t = torch.tensor([1.0 if flag else 0.0])
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+            flag = bool(t.item())
+        return flag
+
+
+class Vid2VidTrainer(TrainerBase):
     """Train a :class:`~vid2vid.nn.SequentialGenerator` with the full vid2vid objective.
 
     Args:
@@ -211,7 +358,9 @@ class Vid2VidTrainer:
         logger: TrainLogger | None = None,
     ) -> None:
         if config.model != "vid2vid":
-            raise ValueError(f"Vid2VidTrainer trains model='vid2vid', got {config.model!r} (use ImageTrainer)")
+            raise ValueError(
+                f"Vid2VidTrainer trains model='vid2vid', got {config.model!r} (use ImageTrainer)"
+            )
         self.config = config
         self.dist = dist or DistContext()
         self.device = resolve_device(config.device)
@@ -310,35 +459,13 @@ class Vid2VidTrainer:
             return None
         return torch.bfloat16 if amp == "bf16" else torch.float16
 
-    @property
-    def logger(self) -> TrainLogger:
-        """The run's logger (created on first use)."""
-        if self._logger is None:
-            log_dir = Path(self.config.checkpoint_dir) / "logs" if self.config.tensorboard else None
-            self._logger = TrainLogger(
-                log_dir,
-                enabled=self.dist.is_main,
-                progress=self.config.progress,
-                total=self.total_iterations,
-                initial=self.progress.global_step,
-            )
-        return self._logger
-
-    @property
-    def total_iterations(self) -> int:
-        """Iterations of the whole run (``max_iters`` when set and smaller)."""
-        total = self.config.n_epochs * self.iters_per_epoch
-        return min(total, self.config.max_iters) if self.config.max_iters else total
-
     def _coarse_flow_fn(self) -> Any:
         if self.flow_estimator is None:
             return None
         return lambda frame, prev: self.flow_estimator(frame.float(), prev.float()).to(frame.dtype)
 
     def _make_g_optimizer(self, finest_only: bool) -> torch.optim.Optimizer:
-        params = (
-            self.generator.scales[-1].parameters() if finest_only else self.generator.parameters()
-        )
+        params = self.generator.scales[-1].parameters() if finest_only else self.generator.parameters()
         return torch.optim.Adam(params, lr=self.base_lr["G"], betas=self.betas["G"])
 
     def _g_params(self) -> list[nn.Parameter]:
@@ -366,9 +493,15 @@ class Vid2VidTrainer:
             # the original's update_fixed_params: a fresh Adam over every scale
             self.g_finest_only = sched.finest_only
             self.optimizer_G = self._make_g_optimizer(sched.finest_only)
-            self.logger.info(f"epoch {epoch}: now training all {self.config.generator.n_scales} spatial scales")
+            self.logger.info(
+                f"epoch {epoch}: now training all {self.config.generator.n_scales} spatial scales"
+            )
         factor = lr_factor(epoch, self.config.niter, self.config.niter_decay)
-        for name, opts in (("G", [self.optimizer_G]), ("D", [self.optimizer_D]), ("D_T", self.optimizers_D_T)):
+        for name, opts in (
+            ("G", [self.optimizer_G]),
+            ("D", [self.optimizer_D]),
+            ("D_T", self.optimizers_D_T),
+        ):
             for opt in opts:
                 for group in opt.param_groups:
                     group["lr"] = self.base_lr[name] * factor
@@ -390,7 +523,9 @@ class Vid2VidTrainer:
         scaler.update()
 
     # ------------------------------------------------------------------ one iteration
-    def _reference_flow(self, batch: dict[str, Any], idx: slice, real: Tensor, real_prev: Tensor) -> tuple[Tensor, Tensor]:
+    def _reference_flow(
+        self, batch: dict[str, Any], idx: slice, real: Tensor, real_prev: Tensor
+    ) -> tuple[Tensor, Tensor]:
         if self.flow_estimator is None:
             return batch["flow"][:, idx], batch["flow_confidence"][:, idx]
         b, n = real.shape[:2]
@@ -423,10 +558,16 @@ class Vid2VidTrainer:
                 batch["inputs"].to(dev) if "inputs" in batch else None,
             )
         if self.flow_estimator is None:
-            batch = {**batch, "flow": batch["flow"].to(dev), "flow_confidence": batch["flow_confidence"].to(dev)}
+            batch = {
+                **batch,
+                "flow": batch["flow"].to(dev),
+                "flow_confidence": batch["flow_confidence"].to(dev),
+            }
         bsz, _, _, height, width = frames.shape
         first = None if cfg.no_first_frame else frames[:, : tg - 1]
-        state = gen.init_state(first, batch_size=bsz, height=height, width=width, device=dev, dtype=frames.dtype)
+        state = gen.init_state(
+            first, batch_size=bsz, height=height, width=width, device=dev, dtype=frames.dtype
+        )
         self.windows.reset()
         sums: dict[str, float] = {}
         n_chunks = 0
@@ -438,7 +579,9 @@ class Vid2VidTrainer:
                 for t in range(chunk):
                     if t % sched.frames_backprop == 0:
                         state = state.detach()
-                    out, state = gen.step(inputs[:, c0 + t : c0 + t + tg], state, detach_coarse=sched.finest_only)
+                    out, state = gen.step(
+                        inputs[:, c0 + t : c0 + t + tg], state, detach_coarse=sched.finest_only
+                    )
                     outs.append(out)
                 fake = torch.stack([o.image for o in outs], dim=1)
                 raw = torch.stack([o.raw for o in outs], dim=1)
@@ -504,97 +647,11 @@ class Vid2VidTrainer:
             self.last_visuals["inputs"] = batch["inputs"][:, sched.n_frames_load - 1]
         return {k: v / n_chunks for k, v in sums.items()}
 
-    # ------------------------------------------------------------------ loop
-    def _batches(self, epoch_position: int) -> Iterator[dict[str, Any]]:
-        self.sampler.set_position(epoch_position * self.config.batch_size)
-        loader = DataLoader(
-            self.dataset,
-            batch_size=self.config.batch_size,
-            sampler=self.sampler,
-            num_workers=self.config.num_workers,
-            drop_last=True,
-            pin_memory=self.device.type == "cuda",
-        )
-        return iter(loader)
-
-    def train(self) -> TrainResult:
-        """Run (or continue) the schedule until its end, ``max_iters``, or SIGINT/SIGTERM.
-
-        Saves a checkpoint every ``save_every`` iterations, when stopped, and at the end.
-        """
-        cfg = self.config
-        log = self.logger
-        for note in self._amp_notes:
-            log.info(note)
-        if self.dist.is_main:
-            Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
-            save_config(cfg, Path(cfg.checkpoint_dir) / "train_config.yaml")
-        start, done = time.perf_counter(), 0
-        last: dict[str, float] = {}
-        interrupted = False
-        checkpoint: Path | None = None
-        saved_step = -1
-        self.generator.train()
-        self.objective.train()
-        with StopFlag() as stop:
-            while self.progress.epoch < cfg.n_epochs and not self._reached_max():
-                epoch = self.progress.epoch
-                sched = self._prepare_epoch(epoch)
-                for batch in self._batches(self.progress.position):
-                    last = self.train_iteration(batch, sched)
-                    last = all_reduce_mean(last, self.dist)
-                    self.progress.position += 1
-                    self.progress.global_step += 1
-                    done += 1
-                    step = self.progress.global_step
-                    if self.progress.position >= self.iters_per_epoch:
-                        self.progress.epoch += 1
-                        self.progress.position = 0
-                    self._log(step, last, sched)
-                    stopping = self._stop_requested(stop) or self._reached_max()
-                    if stopping or step % cfg.save_every == 0:
-                        checkpoint, saved_step = self.save_checkpoint(), step
-                    if stopping or self.progress.position == 0:
-                        break
-                if self._stop_requested(stop):
-                    interrupted = True
-                    log.info(f"stopped by {stop.signal_name or 'signal'}: checkpoint saved to {checkpoint}")
-                    break
-            if saved_step != self.progress.global_step:
-                checkpoint = self.save_checkpoint()
-        seconds = time.perf_counter() - start
-        result = TrainResult(
-            checkpoint=checkpoint if self.dist.is_main else None,
-            global_step=self.progress.global_step,
-            epoch=self.progress.epoch,
-            interrupted=interrupted,
-            iterations=done,
-            seconds=seconds,
-            last_losses=last,
-        )
-        summary = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k in ("G_total", "D_total", "G_GAN", "G_VGG"))
-        log.info(
-            f"done: {done} iterations in {seconds:.1f}s ({result.iterations_per_second:.3g} it/s), "
-            f"step {result.global_step}, epoch {result.epoch}/{cfg.n_epochs}; {summary}; checkpoint {checkpoint}"
-        )
-        log.close()
-        return result
-
-    def _reached_max(self) -> bool:
-        m = self.config.max_iters
-        return m is not None and self.progress.global_step >= m
-
-    def _stop_requested(self, stop: StopFlag) -> bool:
-        flag = stop.requested
-        if self.dist.enabled:  # every process stops at the same iteration
-            t = torch.tensor([1.0 if flag else 0.0])
-            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-            flag = bool(t.item())
-        return flag
-
     def _log(self, step: int, losses: dict[str, float], sched: SequenceSchedule) -> None:
         cfg, log = self.config, self.logger
-        log.advance(1, {k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG", "F_Flow") if k in losses})
+        log.advance(
+            1, {k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG", "F_Flow") if k in losses}
+        )
         if step % cfg.log_every == 0 or step == 1:
             extra = {
                 "train/lr_G": self.optimizer_G.param_groups[0]["lr"],
@@ -607,7 +664,12 @@ class Vid2VidTrainer:
             if bad:
                 log.info(f"step {step}: non-finite losses {bad}")
             log.scalars(step, {**losses, **extra})
-        if log.enabled and log.writer is not None and (step % cfg.image_every == 0 or step == 1) and self.last_visuals:
+        if (
+            log.enabled
+            and log.writer is not None
+            and (step % cfg.image_every == 0 or step == 1)
+            and self.last_visuals
+        ):
             v = self.last_visuals
             grid = visual_grid(
                 real=v["real"],
