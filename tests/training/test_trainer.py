@@ -1,0 +1,164 @@
+"""The vid2vid training loop on the synthetic dataset: losses, logs, checkpoints, exact resume."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+
+import pytest
+import torch
+
+from vid2vid.model_folder import load_model_folder
+from vid2vid.training import TrainLogger, Vid2VidTrainer, load_coarser_generator, resolve_checkpoint
+from vid2vid.training.objective import IMAGE_LOSS_NAMES, TEMPORAL_LOSS_NAMES
+from vid2vid.training.state import load_modules, load_torch_state
+
+
+def _all_tensors(trainer: Vid2VidTrainer) -> dict[str, torch.Tensor]:
+    out = {f"G.{k}": v for k, v in trainer.generator.state_dict().items()}
+    out.update({f"D.{k}": v for k, v in trainer.objective.state_dict().items()})
+    for name, opt in [("optG", trainer.optimizer_G), ("optD", trainer.optimizer_D)] + [
+        (f"optDT{s}", o) for s, o in enumerate(trainer.optimizers_D_T)
+    ]:
+        for pid, st in opt.state_dict()["state"].items():
+            for k, v in st.items():
+                if isinstance(v, torch.Tensor):
+                    out[f"{name}.{pid}.{k}"] = v
+    return out
+
+
+def test_tiny_model_trains_logs_every_term_and_saves_a_loadable_model(make_config, tmp_path: Path) -> None:
+    config = make_config(
+        "train",
+        max_iters=24,
+        tensorboard=True,
+        image_every=8,
+        n_frames_total=8,
+        max_frames_per_gpu=4,
+        niter=4,
+        niter_decay=2,
+        niter_step=100,
+    )
+    trainer = Vid2VidTrainer(config)
+    result = trainer.train()
+    assert result.global_step == 24 and not result.interrupted
+    records = trainer.logger.records
+    assert [r["step"] for r in records] == list(range(1, 25))
+    expected = set(IMAGE_LOSS_NAMES) | {f"{n}{s}" for n in TEMPORAL_LOSS_NAMES for s in (0, 1)}
+    for record in records:
+        assert expected <= set(record), sorted(expected - set(record))
+        assert all(math.isfinite(v) for v in record.values())
+    assert records[0]["F_Flow"] > 0 and records[0]["G_Warp"] > 0 and records[0]["G_T_GAN1"] > 0
+    assert records[0]["G_VGG"] == 0  # vgg_weights="none"
+    assert records[0]["train/n_frames"] == 8
+    # robust decrease: median of the first 6 iterations vs median of the last 6
+    first = statistics.median(r["G_total"] for r in records[:6])
+    last = statistics.median(r["G_total"] for r in records[-6:])
+    assert last < 0.9 * first, (first, last)
+    # TensorBoard event file holds every term
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(Path(config.checkpoint_dir) / "logs"))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert {f"loss/{n}" for n in expected} | {"train/lr_G", "train/n_frames"} <= tags
+    assert len(acc.Scalars("loss/G_total")) == 24
+    assert acc.Tags()["images"], "image grids were not logged"
+    # the checkpoint's model folder loads and matches the trained generator
+    folder = result.checkpoint
+    assert folder == Path(config.checkpoint_dir) / "latest"
+    model = load_model_folder(folder / "model")
+    assert model.first_frame == "real"
+    for k, v in trainer.generator.state_dict().items():
+        assert torch.equal(model.generator.state_dict()[k], v), k
+
+
+def test_vgg_term_with_random_weights_is_finite_and_positive(make_config) -> None:
+    trainer = Vid2VidTrainer(make_config("vgg", max_iters=1, vgg_weights=None, n_frames_total=2))
+    result = trainer.train()
+    assert math.isfinite(result.last_losses["G_VGG"]) and result.last_losses["G_VGG"] > 0
+
+
+def test_resume_is_bit_exact(make_config) -> None:
+    # 3 + 4 iterations crosses an epoch boundary (4 clips per epoch) and a sequence-length change
+    n, k = 3, 4
+    changes = dict(niter_step=1, max_frames_backpropagate=2, TTUR=True)
+    straight = Vid2VidTrainer(make_config("straight", max_iters=n + k, **changes))
+    straight.train()
+
+    first = Vid2VidTrainer(make_config("resumed", max_iters=n, **changes))
+    first.train()
+    ckpt = resolve_checkpoint(first.config.checkpoint_dir)
+    assert load_torch_state(ckpt / "optimizers.pt")["G"]["state"], "optimizer state was not saved"
+    resumed = Vid2VidTrainer(make_config("resumed", max_iters=n + k, **changes), resume=ckpt)
+    assert resumed.progress.global_step == n and resumed.progress.position == n
+    resumed.train()
+    a, b = _all_tensors(straight), _all_tensors(resumed)
+    assert a.keys() == b.keys()
+    different = [name for name in a if not torch.equal(a[name], b[name])]
+    assert not different, different[:5]
+
+
+def test_checkpoint_is_replaced_atomically_and_old_one_recovered(make_config) -> None:
+    config = make_config("atomic", max_iters=2, save_every=1)
+    trainer = Vid2VidTrainer(config)
+    trainer.train()
+    root = Path(config.checkpoint_dir)
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == []
+    # simulate a crash between the two renames of a save: only .latest.old is left
+    (root / "latest").rename(root / ".latest.old")
+    folder = resolve_checkpoint(root)
+    assert folder == root / "latest" and (folder / "trainer_state.json").is_file()
+    resumed = Vid2VidTrainer(config.replace(max_iters=3), resume=root)
+    assert resumed.progress.global_step == 2
+    load_modules(folder / "discriminators.safetensors", resumed._modules())
+
+
+def test_no_first_frame_uses_mask_loss_and_zero_history(make_config) -> None:
+    config = make_config("nofirst", max_iters=2, generator={"no_first_frame": True})
+    trainer = Vid2VidTrainer(config)
+    result = trainer.train()
+    assert result.last_losses["W"] > 0
+    assert load_model_folder(result.checkpoint / "model").first_frame == "zeros"
+
+
+def test_coarse_to_fine_copies_coarse_scales_and_trains_only_the_finest(make_config) -> None:
+    coarse = Vid2VidTrainer(make_config("coarse", max_iters=1))
+    coarse_result = coarse.train()
+    config = make_config(
+        "fine",
+        max_iters=2,
+        generator={"n_scales": 2},
+        load_pretrain=str(coarse_result.checkpoint / "model"),
+        niter_fix_global=1,
+    )
+    fine = Vid2VidTrainer(config)
+    for k, v in coarse.generator.scales[0].state_dict().items():
+        assert torch.equal(fine.generator.scales[0].state_dict()[k], v), k
+    before = {k: v.clone() for k, v in fine.generator.scales[0].state_dict().items()}
+    fine.train()
+    assert fine.pretrain_scales == 1
+    # coarse scale frozen during the first epoch (niter_fix_global=1)
+    for k, v in fine.generator.scales[0].state_dict().items():
+        assert torch.equal(before[k], v), k
+    with pytest.raises(ValueError, match="more"):
+        load_coarser_generator(coarse.generator, coarse_result.checkpoint / "model")
+
+
+def test_logger_records_without_tensorboard() -> None:
+    logger = TrainLogger(None, progress=False)
+    logger.scalars(3, {"a": 1.0})
+    assert logger.records == [{"step": 3, "a": 1.0}]
+    silent = TrainLogger(None, enabled=False)
+    silent.scalars(1, {"a": 1.0})
+    assert silent.records == []
+
+
+def test_bad_settings_are_reported(make_config) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        Vid2VidTrainer(make_config("bad", batch_size=8))
+    with pytest.raises(ValueError, match="model='vid2vid'"):
+        Vid2VidTrainer(make_config("bad2", model="image"))
+    with pytest.raises(FileNotFoundError, match="no training checkpoint"):
+        resolve_checkpoint(make_config("missing").checkpoint_dir)
