@@ -161,6 +161,13 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        for f in fields(self):  # YAML reads "1e-4" as a string: coerce numbers of float fields
+            value = getattr(self, f.name)
+            if f.type == "float" and isinstance(value, str | int) and not isinstance(value, bool):
+                try:
+                    setattr(self, f.name, float(value))
+                except ValueError as err:
+                    raise ValueError(f"{f.name} must be a number, got {value!r}") from err
         if isinstance(self.generator, Mapping):
             self.generator = SequentialGeneratorConfig.from_dict(dict(self.generator))
         if isinstance(self.image_generator, Mapping):
@@ -288,6 +295,11 @@ def _parse_value(text: str) -> Any:
     """A ``--set`` value: YAML scalars/lists (``1e-4``, ``true``, ``null``, ``[26, 24]``) or a string."""
     import yaml
 
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError:
