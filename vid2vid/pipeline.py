@@ -348,20 +348,20 @@ def _image_clip(value: Any, name: str, channels: int) -> tuple[Tensor, bool]:
     )
 
 
-def _as_batched_frame(value: Any, name: str, kind: str, channels: int) -> Tensor:
-    """One streamed frame → ``(B, 1, ...)``: ids ``(B, 1, H, W)`` or images ``(B, 1, C, H, W)``."""
+def _as_batched_frame(value: Any, name: str, kind: str, channels: int) -> tuple[Tensor, bool]:
+    """One streamed frame → ``(B, 1, ...)`` (ids ``(B, 1, H, W)``, images ``(B, 1, C, H, W)``), batched?"""
     pil = _pil_image_type()
     single = isinstance(value, (str, os.PathLike)) or (pil is not None and isinstance(value, pil))
     if kind == "ids":
         if single:
-            return _read_label_items([value], name).unsqueeze(0)
+            return _read_label_items([value], name).unsqueeze(0), False
         tensor = _int_tensor(value, name) if isinstance(value, (Tensor, np.ndarray)) else None
         if tensor is None or tensor.dim() not in (2, 3):
             shape = None if tensor is None else tuple(tensor.shape)
             raise ValueError(f"a streamed {name} frame must be (H, W) or (B, H, W) integer ids, got {shape}")
-        return tensor.reshape(-1, 1, *tensor.shape[-2:])
+        return tensor.reshape(-1, 1, *tensor.shape[-2:]), tensor.dim() == 3
     if single:
-        return _image_clip([value], name, channels)[0]
+        return _image_clip([value], name, channels)[0], False
     if not isinstance(value, (Tensor, np.ndarray)):
         raise ValueError(
             f"a streamed {name} frame must be a tensor, array, PIL image or path, got {type(value).__name__}"
@@ -372,7 +372,7 @@ def _as_batched_frame(value: Any, name: str, kind: str, channels: int) -> Tensor
         raise ValueError(
             f"a streamed {name} frame must be (C, H, W) or (B, C, H, W), got {tuple(tensor.shape)}"
         )
-    return frame.reshape(-1, 1, *frame.shape[-3:])
+    return frame.reshape(-1, 1, *frame.shape[-3:]), frame.dim() == 4
 
 
 # --------------------------------------------------------------------------------------------
@@ -725,16 +725,16 @@ class Vid2VidPipeline:
             raise ValueError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
         c = self.config
         kind, channels = ("ids", 0) if c.label_nc > 0 else ("frames", c.input_nc)
-        label_iter = (_as_batched_frame(v, "labels", kind, channels) for v in label_frames)
         inst_iter = None
         if instances is not None:
-            inst_iter = (_as_batched_frame(v, "instances", "ids", 0) for v in instances)
+            inst_iter = (_as_batched_frame(v, "instances", "ids", 0)[0] for v in instances)
         batched_holder: list[bool] = []
 
         def labels_with_batch_flag() -> Iterator[Tensor]:
-            for frame in label_iter:
+            for value in label_frames:
+                frame, batched = _as_batched_frame(value, "labels", kind, channels)
                 if not batched_holder:
-                    batched_holder.append(frame.shape[0] > 1)
+                    batched_holder.append(batched)
                 yield frame
 
         first_state: dict[str, Tensor | None] = {"first": None}
