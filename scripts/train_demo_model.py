@@ -177,15 +177,16 @@ def main(argv: list[str] | None = None) -> int:
         (loss_g / args.steps).backward()
         opt_g.step()
 
-        cond_all, fake_all, real_all = torch.cat(conds), torch.cat(fakes), torch.cat(reals)
-        loss_d = 0.5 * (
-            gan(disc(torch.cat([cond_all, fake_all], 1)), False)
-            + gan(disc(torch.cat([cond_all, real_all], 1)), True)
-        )
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        terms["d"] = float(loss_d.detach()) * args.steps
+        if iteration >= args.warmup:
+            cond_all, fake_all, real_all = torch.cat(conds), torch.cat(fakes), torch.cat(reals)
+            loss_d = 0.5 * (
+                gan(disc(torch.cat([cond_all, fake_all], 1)), False)
+                + gan(disc(torch.cat([cond_all, real_all], 1)), True)
+            )
+            opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            opt_d.step()
+            terms["d"] = float(loss_d.detach()) * args.steps
         iteration += 1
 
         if iteration % 10 == 0:
