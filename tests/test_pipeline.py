@@ -446,3 +446,21 @@ def test_continuous_inputs_from_tensor_folder_and_video(tmp_path: Path) -> None:
     assert pipe(video, progress=False).frames.shape == (3, 3, H, W)  # lossy: shape only
     with pytest.raises(ValueError, match=r"channels-first \(\.\.\., 3, H, W\)"):
         pipe(torch.rand(3, 4, H, W), progress=False)
+
+
+def test_inference_benchmark_smoke_prints_a_result_row(capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "inference.py"
+    spec = importlib.util.spec_from_file_location("bench_inference", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--smoke", "--stream-lengths", "2"]) == 0
+    printed = capsys.readouterr().out
+    rows = [
+        line for line in printed.splitlines() if line.startswith("| cpu | float32 | no | 256x128 | 1 | 32 |")
+    ]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert float(cells[6]) > 0 and float(cells[8]) > 0  # frames/s and peak MiB
+    assert "| cpu | 256x128 | 32 | 2 |" in printed
