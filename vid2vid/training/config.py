@@ -89,7 +89,8 @@ class TrainConfig:
     Multimodal (``model="image"``): ``use_features`` (train an instance feature encoder),
     ``feat_num``, ``nef``, ``n_downsample_E``, ``n_clusters`` (K-means per class).
 
-    Runtime: ``amp`` (``"none"``, ``"bf16"``, ``"fp16"``; CUDA only), ``device`` (``"auto"``,
+    Runtime: ``amp`` (``"none"``, ``"bf16"``, ``"fp16"``; CUDA only), ``dtype`` (parameter
+    precision: ``"float32"``, or ``"float64"`` for numerical checks), ``device`` (``"auto"``,
     ``"cpu"``, ``"cuda"``, ``"cuda:1"`` ...), ``checkpoint_dir``, ``save_every`` (iterations),
     ``log_every``, ``image_every``, ``seed``, ``max_iters`` (stop after that many iterations in
     all; ``None``: run the whole schedule), ``tensorboard``, ``progress``.
@@ -150,6 +151,7 @@ class TrainConfig:
     n_clusters: int = 10
     # runtime
     amp: str = "none"
+    dtype: str = "float32"
     device: str = "auto"
     checkpoint_dir: str = "checkpoints/vid2vid"
     save_every: int = 1000
@@ -178,6 +180,12 @@ class TrainConfig:
         """Raise ``ValueError`` naming the first invalid setting."""
         if self.model not in MODEL_KINDS:
             raise ValueError(f"model must be one of {MODEL_KINDS}, got {self.model!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(
+                f"dtype must be 'float32' or 'float64' (use amp for half precision), got {self.dtype!r}"
+            )
+        if self.dtype == "float64" and self.amp != "none":
+            raise ValueError("amp needs dtype='float32'")
         if self.amp not in AMP_MODES:
             raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
         if self.gan_mode not in GAN_MODES:

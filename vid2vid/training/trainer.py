@@ -369,10 +369,11 @@ class Vid2VidTrainer(TrainerBase):
         self._logger = logger
         self._amp_notes: list[str] = []
         self.amp_dtype = self._resolve_amp()
+        self.dtype = getattr(torch, config.dtype)
         gen_cfg = config.generator
 
         torch.manual_seed(config.seed)  # identical initialisation on every process
-        self.generator = SequentialGenerator(gen_cfg).to(self.device)
+        self.generator = SequentialGenerator(gen_cfg).to(self.device, self.dtype)
         self.pretrain_scales = 0
         if config.load_pretrain and resume is None:
             self.pretrain_scales = load_coarser_generator(self.generator, config.load_pretrain)
@@ -396,7 +397,7 @@ class Vid2VidTrainer(TrainerBase):
             lambda_W=config.lambda_W,
             use_gan_feat=not config.no_ganFeat,
             vgg=build_vgg_loss(config.vgg_weights),
-        ).to(self.device)
+        ).to(self.device, self.dtype)
         broadcast_parameters(self.generator, self.dist)
         broadcast_parameters(self.objective, self.dist)
 
@@ -547,7 +548,7 @@ class Vid2VidTrainer(TrainerBase):
         gen, cfg = self.generator, self.config.generator
         tg = cfg.n_frames_G
         dev = self.device
-        frames = batch["frames"].to(dev)
+        frames = batch["frames"].to(dev, self.dtype)
         t_needed = sched.n_frames_load
         if frames.shape[1] < t_needed:
             raise ValueError(f"batch has {frames.shape[1]} frames, the schedule needs {t_needed}")
@@ -556,12 +557,12 @@ class Vid2VidTrainer(TrainerBase):
                 batch["labels"].to(dev) if "labels" in batch else None,
                 batch["instances"].to(dev) if cfg.use_instance else None,
                 batch["inputs"].to(dev) if "inputs" in batch else None,
-            )
+            ).to(self.dtype)
         if self.flow_estimator is None:
             batch = {
                 **batch,
-                "flow": batch["flow"].to(dev),
-                "flow_confidence": batch["flow_confidence"].to(dev),
+                "flow": batch["flow"].to(dev, self.dtype),
+                "flow_confidence": batch["flow_confidence"].to(dev, self.dtype),
             }
         bsz, _, _, height, width = frames.shape
         first = None if cfg.no_first_frame else frames[:, : tg - 1]
@@ -724,7 +725,7 @@ class Vid2VidTrainer(TrainerBase):
     def load_checkpoint(self, path: str | Path) -> Path:
         """Restore weights, optimisers, RNG and progress from a checkpoint (see :mod:`.state`)."""
         folder = resolve_checkpoint(path)
-        model = load_model_folder(folder / MODEL_DIR, device=self.device)
+        model = load_model_folder(folder / MODEL_DIR, device=self.device, dtype=self.dtype)
         if model.generator.config != self.generator.config:
             raise ValueError(
                 f"checkpoint {folder} holds a generator with a different architecture: "
