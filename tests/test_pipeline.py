@@ -448,12 +448,15 @@ def test_continuous_inputs_from_tensor_folder_and_video(tmp_path: Path) -> None:
         pipe(torch.rand(3, 4, H, W), progress=False)
 
 
-def test_inference_benchmark_smoke_prints_a_result_row(capsys: pytest.CaptureFixture[str]) -> None:
+def test_inference_benchmark_smoke_prints_a_result_row(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib.util
 
     path = Path(__file__).parents[1] / "benchmarks" / "inference.py"
     spec = importlib.util.spec_from_file_location("bench_inference", path)
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_inference", module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     assert module.main(["--smoke", "--stream-lengths", "2"]) == 0
     printed = capsys.readouterr().out
