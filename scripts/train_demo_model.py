@@ -4,7 +4,8 @@ This is a deliberately minimal training loop (not the library's trainer, which l
 ``vid2vid.training``): a small :class:`~vid2vid.nn.SequentialGenerator` learns synthetic
 street-scene labels → frames (:func:`vid2vid.data.synthetic.render_synthetic_clip`) with
 
-* L1 to the real frame (λ = 10; VGG weights are not available offline, so no perceptual loss),
+* L1 of the output frame and of the hallucinated frame to the real frame (λ = 10 each; VGG
+  weights are not available offline, so no perceptual loss),
 * after ``--warmup`` iterations, LSGAN (λ = 0.5) + discriminator feature matching (λ_feat = 2)
   (small weights: with a few hundred CPU iterations a strong GAN term only adds noise) with a conditional
   :class:`~vid2vid.nn.MultiScaleDiscriminator` on (encoded labels, frame),
@@ -145,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             real = b["frames"][:, t]
             fake = out.image
             cond = window[:, -1]
-            l1 = (fake - real).abs().mean() * args.lambda_l1
+            # L1 on the final frame and on the hallucinated frame: the second trains the image head
+            # directly while the flow and occlusion mask are still poor (a short CPU budget).
+            l1 = ((fake - real).abs().mean() + (out.raw - real).abs().mean()) * args.lambda_l1
             loss_g = loss_g + l1
             l_gan = l_feat = torch.zeros(())
             if iteration >= args.warmup:
