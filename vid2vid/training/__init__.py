@@ -9,6 +9,8 @@ from vid2vid.training.config import (
     save_config,
 )
 from vid2vid.training.distributed import DistContext, ShardedEpochSampler, init_distributed
+from vid2vid.training.features import cluster_features, encode_instance_features, kmeans
+from vid2vid.training.image_trainer import ImageModel, ImageTrainer, load_image_model, save_image_model
 from vid2vid.training.logging import TrainLogger
 from vid2vid.training.objective import (
     FrameBatch,
@@ -45,4 +47,11 @@ __all__ = [
     "init_distributed",
     "ShardedEpochSampler",
     "TrainLogger",
+    "ImageTrainer",
+    "ImageModel",
+    "load_image_model",
+    "save_image_model",
+    "kmeans",
+    "cluster_features",
+    "encode_instance_features",
 ]

@@ -1,0 +1,386 @@
+"""Training the pix2pixHD image generator (pix2pixHD §3; vid2vid's first-frame model).
+
+Single frames of the same dataset, the same image losses as vid2vid without the temporal ones:
+multi-scale image GAN + feature matching (×``lambda_feat``) + VGG (×``lambda_vgg``). With
+``use_features`` an :class:`~vid2vid.nn.InstanceFeatureEncoder` is trained jointly (its
+instance-averaged features are concatenated to the generator's input, pix2pixHD §3.3) and, at the
+end, every training instance is encoded and clustered per class (:mod:`.features`).
+
+The checkpoint's ``model/`` folder holds ``config.json`` (``model_type: pix2pixhd_generator``),
+``model.safetensors`` and, with features, ``encoder.safetensors`` and ``features.safetensors``;
+:func:`load_image_model` reads it, and its generator can be bundled into a vid2vid model folder
+with ``save_model_folder(..., first_frame="image_generator", image_generator=...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from vid2vid.checkpoint import (
+    load_module_weights,
+    load_state_dict,
+    read_json,
+    save_module_weights,
+    save_state_dict,
+    write_json,
+)
+from vid2vid.data.labels import encode_label_map
+from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
+from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
+from vid2vid.training.config import TrainConfig, save_config
+from vid2vid.training.distributed import (
+    DistContext,
+    ShardedEpochSampler,
+    average_gradients,
+    broadcast_parameters,
+)
+from vid2vid.training.features import cluster_features, encode_instance_features
+from vid2vid.training.logging import visual_grid
+from vid2vid.training.objective import ImageObjective
+from vid2vid.training.schedule import lr_factor
+from vid2vid.training.state import (
+    CONFIG_FILE,
+    DISCRIMINATORS_FILE,
+    MODEL_DIR,
+    OPTIMIZERS_FILE,
+    PROGRESS_FILE,
+    RNG_FILE,
+    TrainingProgress,
+    capture_rng_state,
+    checkpoint_writer,
+    load_modules,
+    load_torch_state,
+    read_progress,
+    resolve_checkpoint,
+    restore_rng_state,
+    save_modules,
+    save_torch_state,
+    write_progress,
+)
+from vid2vid.training.trainer import TrainerBase, build_clip_dataset, build_vgg_loss, resolve_device
+
+__all__ = ["ImageTrainer", "ImageModel", "load_image_model", "save_image_model", "IMAGE_MODEL_TYPE"]
+
+IMAGE_MODEL_TYPE = "pix2pixhd_generator"
+ENCODER_FILE = "encoder.safetensors"
+FEATURES_FILE = "features.safetensors"
+
+
+@dataclass
+class ImageModel:
+    """A trained image model: generator, optional feature encoder and per-class clusters."""
+
+    generator: ImageGenerator
+    encoder: InstanceFeatureEncoder | None = None
+    feature_clusters: dict[str, Tensor] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def save_image_model(
+    folder: str | os.PathLike[str],
+    generator: ImageGenerator,
+    *,
+    encoder: InstanceFeatureEncoder | None = None,
+    encoder_args: dict[str, Any] | None = None,
+    feature_clusters: dict[str, Tensor] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write an image-model folder (``config.json`` last; every file atomically)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_module_weights(generator, folder / "model.safetensors", metadata={"format": "pt"})
+    config: dict[str, Any] = dict(metadata or {})
+    config.update({"model_type": IMAGE_MODEL_TYPE, "config": generator.config.to_dict()})
+    if encoder is not None:
+        save_module_weights(encoder, folder / ENCODER_FILE)
+        config["encoder"] = dict(encoder_args or {})
+    if feature_clusters:
+        save_state_dict(feature_clusters, folder / FEATURES_FILE)
+    write_json(folder / "config.json", config)
+    return folder
+
+
+def load_image_model(folder: str | os.PathLike[str], device: str | torch.device = "cpu") -> ImageModel:
+    """Read :func:`save_image_model`'s folder strictly (eval mode)."""
+    folder = Path(folder)
+    config = read_json(folder / "config.json")
+    if config.get("model_type") != IMAGE_MODEL_TYPE:
+        raise ValueError(
+            f"{folder / 'config.json'}: model_type is {config.get('model_type')!r}, expected {IMAGE_MODEL_TYPE!r}"
+        )
+    generator = ImageGenerator(ImageGeneratorConfig.from_dict(config["config"]))
+    load_module_weights(generator, folder / "model.safetensors")
+    encoder = None
+    if "encoder" in config:
+        encoder = InstanceFeatureEncoder(**config["encoder"])
+        load_module_weights(encoder, folder / ENCODER_FILE)
+        encoder.eval().to(device)
+    clusters = load_state_dict(folder / FEATURES_FILE) if (folder / FEATURES_FILE).is_file() else None
+    known = {"model_type", "config", "encoder"}
+    return ImageModel(
+        generator=generator.eval().to(device),
+        encoder=encoder,
+        feature_clusters=clusters,
+        metadata={k: v for k, v in config.items() if k not in known},
+    )
+
+
+class ImageTrainer(TrainerBase):
+    """Train a pix2pixHD :class:`ImageGenerator` on single frames (``config.model == "image"``).
+
+    Args:
+        config: the run's settings (``generator`` gives the label set: ``label_nc``,
+            ``use_instance``, ``input_nc``; ``image_generator`` the architecture, its ``input_nc``
+            is derived).
+        dataset, dist, resume, logger: as :class:`~vid2vid.training.Vid2VidTrainer`.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        dataset: Any = None,
+        dist: DistContext | None = None,
+        resume: str | Path | None = None,
+        logger: Any = None,
+    ) -> None:
+        if config.model != "image":
+            raise ValueError(f"ImageTrainer trains model='image', got {config.model!r}")
+        gen = config.generator
+        if config.use_features and not gen.use_instance:
+            raise ValueError("use_features needs instance maps: set generator.use_instance=true")
+        self.config = config
+        self.dist = dist or DistContext()
+        self.device = resolve_device(config.device)
+        if self.device.type == "cuda" and self.dist.enabled:
+            self.device = torch.device("cuda", self.dist.local_rank)
+        self._logger = logger
+        self._amp_notes = []
+        self.amp_dtype = None
+        if config.amp != "none":
+            if self.device.type != "cuda":
+                self._amp_notes.append(
+                    f"amp={config.amp!r} needs CUDA: training on {self.device.type} in float32"
+                )
+            else:
+                self.amp_dtype = torch.bfloat16 if config.amp == "bf16" else torch.float16
+        self.dtype = getattr(torch, config.dtype)
+        feat_nc = config.feat_num if config.use_features else 0
+        self.image_config = dataclasses.replace(config.image_generator, input_nc=gen.frame_nc + feat_nc)
+        torch.manual_seed(config.seed)
+        self.generator = ImageGenerator(self.image_config).to(self.device, self.dtype)
+        self.encoder_args = dict(
+            input_nc=gen.output_nc,
+            output_nc=config.feat_num,
+            ngf=config.nef,
+            n_downsample=config.n_downsample_E,
+        )
+        self.encoder = (
+            InstanceFeatureEncoder(**self.encoder_args).to(self.device, self.dtype)
+            if config.use_features
+            else None
+        )
+        self.objective = ImageObjective(
+            gen.frame_nc,
+            gen.output_nc,
+            ndf=config.ndf,
+            n_layers_D=config.n_layers_D,
+            num_D=config.num_D,
+            norm_D=config.norm_D,
+            ndf_max=config.ndf_max,
+            gan_mode=config.gan_mode,
+            lambda_feat=config.lambda_feat,
+            lambda_vgg=config.lambda_vgg,
+            use_gan_feat=not config.no_ganFeat,
+            vgg=build_vgg_loss(config.vgg_weights),
+        ).to(self.device, self.dtype)
+        for module in self._trained_modules().values():
+            broadcast_parameters(module, self.dist)
+        multiple = self.image_config.size_multiple
+        if self.encoder is not None:
+            multiple = max(multiple, 2**config.n_downsample_E)
+        self.dataset = dataset or build_clip_dataset(config, 1, multiple, load_flow=False)
+        self.sampler = ShardedEpochSampler(
+            len(self.dataset), seed=config.seed, rank=self.dist.rank, world_size=self.dist.world_size
+        )
+        self.iters_per_epoch = len(self.sampler) // config.batch_size
+        if self.iters_per_epoch < 1:
+            raise ValueError(f"batch_size={config.batch_size} exceeds the clips each process sees per epoch")
+        if config.TTUR:
+            self.base_lr = {"G": config.lr / 2, "D": config.lr * 2}
+            self.betas = {"G": (0.0, 0.9), "D": (0.0, 0.9)}
+        else:
+            self.base_lr = {"G": config.lr, "D": config.lr}
+            self.betas = {"G": (config.beta1, config.beta2), "D": (config.beta1, config.beta2)}
+        g_params = list(self.generator.parameters())
+        if self.encoder is not None:
+            g_params += list(self.encoder.parameters())
+        self.optimizer_G = torch.optim.Adam(g_params, lr=self.base_lr["G"], betas=self.betas["G"])
+        self.optimizer_D = torch.optim.Adam(
+            self.objective.image_d.parameters(), lr=self.base_lr["D"], betas=self.betas["D"]
+        )
+        fp16 = self.amp_dtype == torch.float16
+        self.scalers = [torch.amp.GradScaler(self.device.type, enabled=fp16) for _ in range(2)]
+        self.progress = TrainingProgress()
+        self.last_visuals: dict[str, Tensor] = {}
+        self.feature_clusters: dict[str, Tensor] | None = None
+        if resume is not None:
+            self.load_checkpoint(resume)
+
+    def _trained_modules(self) -> dict[str, torch.nn.Module]:
+        modules: dict[str, torch.nn.Module] = {"generator": self.generator, "image_d": self.objective.image_d}
+        if self.encoder is not None:
+            modules["encoder"] = self.encoder
+        return modules
+
+    # ------------------------------------------------------------------ loop hooks
+    def _prepare_epoch(self, epoch: int) -> int:
+        factor = lr_factor(epoch, self.config.niter, self.config.niter_decay)
+        for name, opt in (("G", self.optimizer_G), ("D", self.optimizer_D)):
+            for group in opt.param_groups:
+                group["lr"] = self.base_lr[name] * factor
+        self.dataset.set_n_frames(1)
+        self.dataset.set_epoch(epoch)
+        self.sampler.set_epoch(epoch)
+        return epoch
+
+    def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        average_gradients([p for g in optimizer.param_groups for p in g["params"]], self.dist)
+        scaler.step(optimizer)
+        scaler.update()
+
+    def _encode(self, batch: dict[str, Any]) -> tuple[Tensor, Tensor, Tensor | None]:
+        gen, dev = self.config.generator, self.device
+        labels = batch["labels"][:, :1].to(dev) if "labels" in batch else None
+        instances = batch["instances"][:, :1].to(dev) if gen.use_instance else None
+        inputs = batch["inputs"][:, :1].to(dev) if "inputs" in batch else None
+        encoded = encode_label_map(labels, gen.label_nc, instances=instances, inputs=inputs)[:, 0]
+        real = batch["frames"][:, 0].to(dev, self.dtype)
+        return encoded.to(self.dtype), real, None if instances is None else instances[:, 0]
+
+    def train_iteration(self, batch: dict[str, Any], schedule: Any) -> dict[str, float]:
+        """One step of G (and the encoder) and D on a batch of single frames."""
+        inputs, real, instances = self._encode(batch)
+        ctx = torch.autocast(self.device.type, self.amp_dtype) if self.amp_dtype else _null()
+        with ctx:
+            features = self.encoder(real, instances) if self.encoder is not None else None
+            fake = self.generator(inputs, features)
+            losses = self.objective(inputs, real, fake)
+        self._update(losses.generator, self.optimizer_G, self.scalers[0])
+        self._update(losses.discriminator, self.optimizer_D, self.scalers[1])
+        values = losses.scalars()
+        values["G_total"] = float(losses.generator.detach())
+        values["D_total"] = float(losses.discriminator.detach())
+        self.last_visuals = {"real": real.detach(), "fake": fake.detach()}
+        if "labels" in batch:
+            self.last_visuals["labels"] = batch["labels"][:, 0]
+        else:
+            self.last_visuals["inputs"] = batch["inputs"][:, 0]
+        return values
+
+    def _log(self, step: int, losses: dict[str, float], schedule: Any) -> None:
+        cfg, log = self.config, self.logger
+        log.advance(1, {k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG") if k in losses})
+        if step % cfg.log_every == 0 or step == 1:
+            log.scalars(step, {**losses, "train/lr_G": self.optimizer_G.param_groups[0]["lr"]})
+        if log.enabled and log.writer is not None and (step % cfg.image_every == 0 or step == 1):
+            v = self.last_visuals
+            grid = visual_grid(
+                real=v["real"],
+                fake=v["fake"],
+                labels=v.get("labels"),
+                label_nc=cfg.generator.label_nc,
+                inputs=v.get("inputs"),
+            )
+            log.image(step, "visuals/labels_fake_real", grid)
+
+    # ------------------------------------------------------------------ features
+    def compute_feature_clusters(self) -> dict[str, Tensor]:
+        """Encode every training clip's frames and K-means the instance features per class."""
+        if self.encoder is None:
+            raise ValueError("compute_feature_clusters needs use_features=True")
+
+        def samples():
+            for i in range(len(self.dataset)):
+                clip = self.dataset.load_clip(i)
+                yield clip["frames"], clip["instances"]
+
+        features = encode_instance_features(self.encoder, samples(), self.device)
+        self.feature_clusters = cluster_features(features, self.config.n_clusters, self.config.seed)
+        return self.feature_clusters
+
+    def train(self) -> Any:
+        """Run the schedule (see :meth:`TrainerBase.train`); clusters features at the end."""
+        result = super().train()
+        if self.encoder is not None and not result.interrupted and self.dist.is_main:
+            self.compute_feature_clusters()
+            self.save_checkpoint()
+        return result
+
+    # ------------------------------------------------------------------ checkpoints
+    def save_checkpoint(self) -> Path | None:
+        """Write ``<checkpoint_dir>/latest`` atomically (main process only)."""
+        if not self.dist.is_main:
+            return None
+        cfg = self.config
+        with checkpoint_writer(cfg.checkpoint_dir) as tmp:
+            save_image_model(
+                tmp / MODEL_DIR,
+                self.generator,
+                encoder=self.encoder,
+                encoder_args=self.encoder_args,
+                feature_clusters=self.feature_clusters,
+                metadata={
+                    "label_nc": cfg.generator.label_nc,
+                    "use_instance": cfg.generator.use_instance,
+                    "training": {"global_step": self.progress.global_step, "epoch": self.progress.epoch},
+                },
+            )
+            save_modules(tmp / DISCRIMINATORS_FILE, {"image_d": self.objective.image_d})
+            save_torch_state(
+                tmp / OPTIMIZERS_FILE,
+                {
+                    "G": self.optimizer_G.state_dict(),
+                    "D": self.optimizer_D.state_dict(),
+                    "scalers": [s.state_dict() for s in self.scalers],
+                },
+            )
+            save_torch_state(tmp / RNG_FILE, capture_rng_state())
+            save_config(cfg, tmp / CONFIG_FILE)
+            write_progress(tmp / PROGRESS_FILE, self.progress)
+        return Path(cfg.checkpoint_dir) / "latest"
+
+    def load_checkpoint(self, path: str | Path) -> Path:
+        """Restore weights, optimisers, RNG and progress."""
+        folder = resolve_checkpoint(path)
+        model = load_image_model(folder / MODEL_DIR, device=self.device)
+        self.generator.load_state_dict(model.generator.state_dict())
+        if self.encoder is not None:
+            if model.encoder is None:
+                raise ValueError(f"checkpoint {folder} has no feature encoder but use_features=True")
+            self.encoder.load_state_dict(model.encoder.state_dict())
+        self.feature_clusters = model.feature_clusters
+        load_modules(folder / DISCRIMINATORS_FILE, {"image_d": self.objective.image_d})
+        opt = load_torch_state(folder / OPTIMIZERS_FILE)
+        self.optimizer_G.load_state_dict(opt["G"])
+        self.optimizer_D.load_state_dict(opt["D"])
+        for scaler, st in zip(self.scalers, opt["scalers"], strict=True):
+            scaler.load_state_dict(st)
+        restore_rng_state(load_torch_state(folder / RNG_FILE))
+        self.progress = read_progress(folder / PROGRESS_FILE)
+        return folder
+
+
+def _null() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
