@@ -259,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         args.sizes, args.n_scales, args.ngf = [(256, 128)], [1], [32]
         args.iters, args.warmup, args.stream_lengths = 1, 1, [2, 4]
+        args.stream_size = [(128, 64)]
         args.device = "cpu" if args.device == "auto" else args.device
     devices = ["cpu", "cuda"] if args.device == "auto" else [args.device]
     devices = [d for d in devices if d != "cuda" or torch.cuda.is_available()]

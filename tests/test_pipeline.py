@@ -466,4 +466,4 @@ def test_inference_benchmark_smoke_prints_a_result_row(
     assert len(rows) == 1
     cells = [c.strip() for c in rows[0].strip("|").split("|")]
     assert float(cells[6]) > 0 and float(cells[8]) > 0  # frames/s and peak MiB
-    assert "| cpu | 256x128 | 32 | 2 |" in printed
+    assert "| cpu | 128x64 | 32 | 2 |" in printed

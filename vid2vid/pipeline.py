@@ -27,12 +27,11 @@ import os
 import re
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -49,9 +48,22 @@ from vid2vid.model_folder import (
 )
 from vid2vid.nn.image_generator import ImageGenerator
 from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
+from vid2vid.pipeline_io import (
+    format_output,
+    frames_to_uint8,
+    id_clip,
+    image_clip,
+    streamed_frame,
+)
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
 
-__all__ = ["Vid2VidPipeline", "Vid2VidPipelineOutput", "OUTPUT_TYPES", "resolve_model_folder"]
+__all__ = [
+    "Vid2VidPipeline",
+    "Vid2VidPipelineOutput",
+    "OUTPUT_TYPES",
+    "resolve_model_folder",
+    "frames_to_uint8",
+]
 
 OUTPUT_TYPES: tuple[str, ...] = ("pt", "np", "pil")
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -197,182 +209,6 @@ def _model_card(pipe: Vid2VidPipeline) -> str:
     if "training" in meta:
         lines.append(f"- training: {meta['training']}")
     return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------------------------
-# input conversion
-
-
-def _pil_image_type() -> type | None:
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - pillow is a dependency
-        return None
-    return Image.Image
-
-
-def _is_frame_list(value: object) -> bool:
-    pil = _pil_image_type()
-    return (
-        isinstance(value, (list, tuple))
-        and len(value) > 0
-        and all(isinstance(v, (str, os.PathLike)) or (pil is not None and isinstance(v, pil)) for v in value)
-    )
-
-
-def _int_tensor(value: Tensor | np.ndarray, name: str) -> Tensor:
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "iub":
-            raise ValueError(
-                f"{name} must hold integer ids (int64), got a numpy array of dtype {value.dtype}"
-            )
-        value = torch.from_numpy(np.ascontiguousarray(value).astype(np.int64, copy=False))
-    if value.dtype.is_floating_point or value.is_complex() or value.dtype == torch.bool:
-        raise ValueError(
-            f"{name} must hold integer ids (int64), got dtype {value.dtype}; convert with .long() if the "
-            "values are ids"
-        )
-    return value.long()
-
-
-def _read_label_items(items: Sequence[Any], name: str) -> Tensor:
-    from vid2vid.data.io import read_label_image
-
-    maps = []
-    for i, item in enumerate(items):
-        if isinstance(item, (str, os.PathLike)):
-            array = read_label_image(item)
-        else:
-            array = np.asarray(item)
-            if array.ndim != 2:
-                raise ValueError(
-                    f"{name} image {i} has shape {array.shape} (mode {item.mode}); expected a single-channel "
-                    "label image (mode L, I or P)"
-                )
-        maps.append(array.astype(np.int64))
-    if len({m.shape for m in maps}) != 1:
-        raise ValueError(f"{name} images differ in size: {sorted({m.shape for m in maps})}")
-    return torch.from_numpy(np.stack(maps))
-
-
-def _id_clip(value: Any, name: str) -> tuple[Tensor, bool]:
-    """Label or instance clip(s) → ``(B, T, H, W)`` int64 and whether a batch was given."""
-    if isinstance(value, (str, os.PathLike)):
-        from vid2vid.data.io import read_label_frames
-
-        return torch.from_numpy(read_label_frames(value)).unsqueeze(0), False
-    if _is_frame_list(value):
-        return _read_label_items(value, name).unsqueeze(0), False
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (Tensor, np.ndarray)) for v in value):
-        clips = [_int_tensor(v, name) for v in value]
-        if any(c.dim() != 3 for c in clips) or len({tuple(c.shape) for c in clips}) != 1:
-            raise ValueError(
-                f"a list of {name} clips must hold (T, H, W) clips of one shape, got "
-                f"{[tuple(c.shape) for c in clips]}"
-            )
-        return torch.stack(clips), True
-    if isinstance(value, (Tensor, np.ndarray)):
-        tensor = _int_tensor(value, name)
-        if tensor.dim() == 3:
-            return tensor.unsqueeze(0), False
-        if tensor.dim() == 4:
-            return tensor, True
-        raise ValueError(
-            f"{name} must be (T, H, W) or (B, T, H, W) integer ids, got shape {tuple(tensor.shape)}"
-        )
-    raise ValueError(
-        f"{name}: expected a (T, H, W) / (B, T, H, W) int tensor or array, a list of label images or "
-        f"paths, or a folder of label PNGs; got {type(value).__name__}"
-    )
-
-
-def _float_frames(tensor: Tensor, name: str, channels: int) -> Tensor:
-    """Channels-first float in [0, 1] or channels-last uint8 → channels-first float in [-1, 1]."""
-    if tensor.dtype == torch.uint8:
-        if tensor.shape[-1] != channels:
-            raise ValueError(
-                f"uint8 {name} must be channels-last (..., H, W, {channels}), got {tuple(tensor.shape)}"
-            )
-        return tensor.movedim(-1, -3).float() / 127.5 - 1.0
-    if not tensor.dtype.is_floating_point:
-        raise ValueError(f"{name} must be float in [0, 1] or uint8 in [0, 255], got dtype {tensor.dtype}")
-    if tensor.shape[-3] != channels:
-        raise ValueError(
-            f"float {name} must be channels-first (..., {channels}, H, W), got {tuple(tensor.shape)}"
-        )
-    if tensor.numel() and (float(tensor.min()) < -1e-3 or float(tensor.max()) > 1 + 1e-3):
-        raise ValueError(
-            f"float {name} must lie in [0, 1] (the pipeline's output range), got values in "
-            f"[{float(tensor.min()):.3g}, {float(tensor.max()):.3g}]"
-        )
-    return tensor.float() * 2.0 - 1.0
-
-
-def _image_clip(value: Any, name: str, channels: int) -> tuple[Tensor, bool]:
-    """RGB/continuous clip(s) → ``(B, T, C, H, W)`` float in [-1, 1] and whether a batch was given."""
-    if isinstance(value, (str, os.PathLike)):
-        from vid2vid.data.io import read_frames
-
-        frames = torch.from_numpy(read_frames(value))
-        return _float_frames(frames, f"{name} ({value})", channels).unsqueeze(0), False
-    if _is_frame_list(value):
-        from vid2vid.data.io import read_image
-
-        arrays = [
-            read_image(v) if isinstance(v, (str, os.PathLike)) else np.asarray(v.convert("RGB"))
-            for v in value
-        ]
-        if len({a.shape for a in arrays}) != 1:
-            raise ValueError(f"{name} images differ in size: {sorted({a.shape for a in arrays})}")
-        return _float_frames(torch.from_numpy(np.stack(arrays)), name, channels).unsqueeze(0), False
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, (Tensor, np.ndarray)) for v in value):
-        clips = [_image_clip(v, name, channels)[0][0] for v in value]
-        if len({tuple(c.shape) for c in clips}) != 1:
-            raise ValueError(
-                f"a list of {name} clips must share one shape, got {[tuple(c.shape) for c in clips]}"
-            )
-        return torch.stack(clips), True
-    if isinstance(value, (Tensor, np.ndarray)):
-        tensor = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
-        frames = _float_frames(tensor, name, channels)
-        if frames.dim() == 4:
-            return frames.unsqueeze(0), False
-        if frames.dim() == 5:
-            return frames, True
-        raise ValueError(
-            f"{name} must be a clip (T, ...) or a batch of clips (B, T, ...), got {tuple(tensor.shape)}"
-        )
-    raise ValueError(
-        f"{name}: expected a tensor/array, a list of images or paths, a folder of frames or a video file; "
-        f"got {type(value).__name__}"
-    )
-
-
-def _as_batched_frame(value: Any, name: str, kind: str, channels: int) -> tuple[Tensor, bool]:
-    """One streamed frame → ``(B, 1, ...)`` (ids ``(B, 1, H, W)``, images ``(B, 1, C, H, W)``), batched?"""
-    pil = _pil_image_type()
-    single = isinstance(value, (str, os.PathLike)) or (pil is not None and isinstance(value, pil))
-    if kind == "ids":
-        if single:
-            return _read_label_items([value], name).unsqueeze(0), False
-        tensor = _int_tensor(value, name) if isinstance(value, (Tensor, np.ndarray)) else None
-        if tensor is None or tensor.dim() not in (2, 3):
-            shape = None if tensor is None else tuple(tensor.shape)
-            raise ValueError(f"a streamed {name} frame must be (H, W) or (B, H, W) integer ids, got {shape}")
-        return tensor.reshape(-1, 1, *tensor.shape[-2:]), tensor.dim() == 3
-    if single:
-        return _image_clip([value], name, channels)[0], False
-    if not isinstance(value, (Tensor, np.ndarray)):
-        raise ValueError(
-            f"a streamed {name} frame must be a tensor, array, PIL image or path, got {type(value).__name__}"
-        )
-    tensor = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
-    frame = _float_frames(tensor, name, channels)
-    if frame.dim() not in (3, 4):
-        raise ValueError(
-            f"a streamed {name} frame must be (C, H, W) or (B, C, H, W), got {tuple(tensor.shape)}"
-        )
-    return frame.reshape(-1, 1, *frame.shape[-3:]), frame.dim() == 4
 
 
 # --------------------------------------------------------------------------------------------
@@ -649,16 +485,16 @@ class Vid2VidPipeline:
             raise ValueError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
         c = self.config
         if c.label_nc > 0:
-            label_clip, batched = _id_clip(labels, "labels")
+            label_clip, batched = id_clip(labels, "labels")
         else:
-            label_clip, batched = _image_clip(labels, "labels", c.input_nc)
+            label_clip, batched = image_clip(labels, "labels", c.input_nc)
         batch, length = label_clip.shape[:2]
         height, width = label_clip.shape[-2:]
         if length < 1:
             raise ValueError("labels hold no frames")
         inst_clip = None
         if instances is not None:
-            inst_clip, _ = _id_clip(instances, "instances")
+            inst_clip, _ = id_clip(instances, "instances")
             if tuple(inst_clip.shape) != (batch, length, height, width):
                 raise ValueError(
                     f"instances {tuple(inst_clip.shape)} must match labels (B, T, H, W) = "
@@ -696,7 +532,7 @@ class Vid2VidPipeline:
         frames = torch.stack(images, dim=1)
         flow_t = torch.stack(flows, dim=1) if return_flows else None
         weight_t = torch.stack(weights, dim=1) if return_flows else None
-        return _format_output(frames, flow_t, weight_t, output_type, batched)
+        return format_output(frames, flow_t, weight_t, output_type, batched)
 
     def stream(
         self,
@@ -727,12 +563,12 @@ class Vid2VidPipeline:
         kind, channels = ("ids", 0) if c.label_nc > 0 else ("frames", c.input_nc)
         inst_iter = None
         if instances is not None:
-            inst_iter = (_as_batched_frame(v, "instances", "ids", 0)[0] for v in instances)
+            inst_iter = (streamed_frame(v, "instances", "ids", 0)[0] for v in instances)
         batched_holder: list[bool] = []
 
         def labels_with_batch_flag() -> Iterator[Tensor]:
             for value in label_frames:
-                frame, batched = _as_batched_frame(value, "labels", kind, channels)
+                frame, batched = streamed_frame(value, "labels", kind, channels)
                 if not batched_holder:
                     batched_holder.append(batched)
                 yield frame
@@ -751,7 +587,7 @@ class Vid2VidPipeline:
             for step in self._steps(labels_with_batch_flag(), inst_iter, first_provider, seed, first_frame):
                 frame = ((step.image.float() + 1.0) / 2.0).clamp(0.0, 1.0)
                 batched = bool(batched_holder and batched_holder[0])
-                clip = _format_output(frame.unsqueeze(1), None, None, output_type, True).frames
+                clip = format_output(frame.unsqueeze(1), None, None, output_type, True).frames
                 if output_type == "pil":
                     yield [c[0] for c in clip] if batched else clip[0][0]
                 else:
@@ -762,7 +598,7 @@ class Vid2VidPipeline:
         """Real first frames → ``(B, n_frames_G - 1, 3, H, W)`` in [-1, 1] on the pipeline's device/dtype."""
         c = self.config
         need = c.n_frames_G - 1
-        frames, _ = _image_clip(value, "first_frames", c.output_nc)
+        frames, _ = image_clip(value, "first_frames", c.output_nc)
         if frames.shape[0] == 1 and batch > 1:
             raise ValueError(f"labels hold {batch} clips but first_frames hold one clip; give one per clip")
         if frames.shape[0] != batch or tuple(frames.shape[-2:]) != (height, width):
@@ -832,6 +668,13 @@ class Vid2VidPipeline:
                         + (" or 'image_generator'" if self.image_generator is not None else "")
                     )
                 if policy == "image_generator":
+                    assert self.image_generator is not None
+                    m = self.image_generator.config.size_multiple
+                    if height % m or width % m:
+                        raise ValueError(
+                            f"frame size {height}x{width} (HxW) is not divisible by {m}, which the first-frame "
+                            f"image generator needs; resize or pad to a multiple of {m}"
+                        )
                     features = _FeatureSampler(self, seed)
             elif (batch, height, width) != shape:
                 raise ValueError(
@@ -893,67 +736,6 @@ class Vid2VidPipeline:
         from vid2vid.data.io import write_video
 
         return write_video(frames_to_uint8(output, clip_index), path, fps=fps)
-
-
-def frames_to_uint8(output: Vid2VidPipelineOutput | Any, clip_index: int | None = None) -> np.ndarray:
-    """One clip of pipeline frames (any output type) → ``(T, H, W, 3)`` uint8."""
-    frames = output.frames if isinstance(output, Vid2VidPipelineOutput) else output
-    pil = _pil_image_type()
-    if isinstance(frames, list):
-        nested = bool(frames) and isinstance(frames[0], list)
-        if nested:
-            if len(frames) > 1 and clip_index is None:
-                raise ValueError(f"the output holds {len(frames)} clips: pass clip_index")
-            frames = frames[clip_index or 0]
-        if not frames or not all(pil is not None and isinstance(f, pil) for f in frames):
-            raise ValueError("expected a list of PIL images")
-        return np.stack([np.asarray(f.convert("RGB")) for f in frames])
-    if isinstance(frames, Tensor):
-        if frames.dim() == 5:
-            frames = _pick_clip(frames, clip_index)
-        if frames.dim() != 4 or frames.shape[1] != 3:
-            raise ValueError(f"expected frames (T, 3, H, W) in [0, 1], got {tuple(frames.shape)}")
-        array = frames.detach().float().cpu().permute(0, 2, 3, 1).numpy()
-    elif isinstance(frames, np.ndarray):
-        if frames.ndim == 5:
-            frames = _pick_clip(frames, clip_index)
-        if frames.ndim != 4 or frames.shape[-1] != 3:
-            raise ValueError(f"expected frames (T, H, W, 3) in [0, 1], got {frames.shape}")
-        array = frames
-    else:
-        raise ValueError(f"cannot write frames of type {type(frames).__name__}")
-    return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
-def _pick_clip(frames: Any, clip_index: int | None) -> Any:
-    if frames.shape[0] > 1 and clip_index is None:
-        raise ValueError(f"the output holds {frames.shape[0]} clips: pass clip_index")
-    return frames[clip_index or 0]
-
-
-def _format_output(
-    frames: Tensor, flows: Tensor | None, weights: Tensor | None, output_type: str, batched: bool
-) -> Vid2VidPipelineOutput:
-    """``(B, T, 3, H, W)`` float in [0, 1] → the requested output type (batch axis dropped if not batched)."""
-    if not batched:
-        frames = frames[0]
-        flows = None if flows is None else flows[0]
-        weights = None if weights is None else weights[0]
-    if output_type == "pt":
-        return Vid2VidPipelineOutput(frames, flows, weights)
-    array = frames.cpu().movedim(-3, -1).numpy()
-    flows_np = None if flows is None else flows.cpu().numpy()
-    weights_np = None if weights is None else weights.cpu().numpy()
-    if output_type == "np":
-        return Vid2VidPipelineOutput(array, flows_np, weights_np)
-    from PIL import Image
-
-    uint8 = np.round(array * 255.0).astype(np.uint8)
-    if batched:
-        images: Any = [[Image.fromarray(f) for f in clip] for clip in uint8]
-    else:
-        images = [Image.fromarray(f) for f in uint8]
-    return Vid2VidPipelineOutput(images, flows_np, weights_np)
 
 
 class _FeatureSampler:
