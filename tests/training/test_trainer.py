@@ -162,3 +162,13 @@ def test_bad_settings_are_reported(make_config) -> None:
         Vid2VidTrainer(make_config("bad2", model="image"))
     with pytest.raises(FileNotFoundError, match="no training checkpoint"):
         resolve_checkpoint(make_config("missing").checkpoint_dir)
+
+
+def test_amp_on_cpu_falls_back_to_float32_with_a_message(make_config, capsys) -> None:
+    trainer = Vid2VidTrainer(make_config("amp", amp="fp16", max_iters=1, n_frames_total=2))
+    assert trainer.amp_dtype is None and not any(s.is_enabled() for s in trainer.scalers)
+    result = trainer.train()
+    assert "amp='fp16' needs CUDA: training on cpu in float32" in capsys.readouterr().err
+    assert math.isfinite(result.last_losses["G_total"])
+    with pytest.raises(ValueError, match="amp needs dtype='float32'"):
+        make_config("amp64", amp="bf16", dtype="float64")
