@@ -117,3 +117,10 @@ def test_yaml_exponent_floats_are_numbers(tmp_path: Path) -> None:
     path.write_text("lr: fast\n")
     with pytest.raises(ValueError, match="lr must be a number"):
         load_config(path)
+
+
+def test_presets_chain_by_checkpoint_path() -> None:
+    assert get_preset("street_512").checkpoint_dir == "checkpoints/street_512"
+    assert get_preset("street_1024").load_pretrain == "checkpoints/street_512/latest/model"
+    assert get_preset("street_2048").load_pretrain == "checkpoints/street_1024/latest/model"
+    assert get_preset("pose_512").load_pretrain == "checkpoints/pose_256/latest/model"

@@ -454,14 +454,28 @@ def pose_512() -> TrainConfig:
     )
 
 
+def _named(name: str, factory: Callable[[], TrainConfig]) -> Callable[[], TrainConfig]:
+    """The preset ``factory`` with ``checkpoint_dir=checkpoints/<name>`` (so presets chain by path)."""
+
+    def preset() -> TrainConfig:
+        return factory().replace(checkpoint_dir=f"checkpoints/{name}")
+
+    preset.__doc__ = factory.__doc__
+    preset.__name__ = name
+    return preset
+
+
 PRESETS: dict[str, Callable[[], TrainConfig]] = {
-    "street_256": street_256,
-    "street_512": street_512,
-    "street_1024": street_1024,
-    "street_2048": street_2048,
-    "face_512": face_512,
-    "pose_256": pose_256,
-    "pose_512": pose_512,
+    name: _named(name, factory)
+    for name, factory in {
+        "street_256": street_256,
+        "street_512": street_512,
+        "street_1024": street_1024,
+        "street_2048": street_2048,
+        "face_512": face_512,
+        "pose_256": pose_256,
+        "pose_512": pose_512,
+    }.items()
 }
 
 

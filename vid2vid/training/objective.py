@@ -176,7 +176,8 @@ class ImageObjective(nn.Module):
         """``lambda_vgg * VGG(fake, real)``, zero without a VGG module. Shapes ``(N, 3, H, W)``."""
         if self.vgg is None:
             return fake.new_zeros(())
-        return self.vgg(fake.float(), real.float()) * self.lambda_vgg
+        with torch.autocast(device_type=fake.device.type, enabled=False):  # VGG in full precision
+            return self.vgg(fake.float(), real.float()) * self.lambda_vgg
 
     def image_terms(self, inputs: Tensor, real: Tensor, fakes: list[Tensor]) -> dict[str, Tensor]:
         """GAN, feature matching and VGG terms, summed over the frames in ``fakes``.
