@@ -172,3 +172,22 @@ def test_amp_on_cpu_falls_back_to_float32_with_a_message(make_config, capsys) ->
     assert math.isfinite(result.last_losses["G_total"])
     with pytest.raises(ValueError, match="amp needs dtype='float32'"):
         make_config("amp64", amp="bf16", dtype="float64")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"generator": {"use_foreground": True, "fg_labels": [26, 24]}},
+        {"generator": {"no_flow": True}},
+        {"flow_source": "dis", "max_t_step": 2},
+        {"generator": {"label_nc": 0, "input_nc": 3, "use_instance": False}, "flow_source": "dis"},
+        {"n_scales_temporal": 1, "n_frames_D": 2, "TTUR": True, "gan_mode": "hinge"},
+    ],
+    ids=["foreground", "no_flow", "dis_flow", "continuous_inputs", "one_temporal_scale"],
+)
+def test_model_variants_train(make_config, changes) -> None:
+    result = Vid2VidTrainer(make_config("variant", max_iters=1, n_frames_total=4, **changes)).train()
+    assert result.global_step == 1
+    assert all(math.isfinite(v) for v in result.last_losses.values())
+    if changes.get("generator", {}).get("no_flow"):
+        assert result.last_losses["F_Flow"] == 0 and result.last_losses["G_Warp"] > 0
