@@ -2,18 +2,16 @@
 
 One process per GPU (or per CPU process), started by ``torchrun``, which sets ``RANK``,
 ``WORLD_SIZE``, ``LOCAL_RANK`` and the rendezvous address. Every process holds a full copy of
-the generator and of the discriminators; parameters are broadcast from rank 0 at start, each
-process computes its share of the global batch, and before every optimiser step the gradients of
-the network being updated are averaged over processes (:func:`average_gradients`) — the same
-arithmetic as ``DistributedDataParallel``, done explicitly because one vid2vid iteration runs
-the discriminators in three separate backward passes (G, D, D_T) and the generator over many
-forward calls per backward, a pattern DDP's autograd hooks do not support.
+the generator and of the discriminators, each wrapped separately in
+``DistributedDataParallel`` (:func:`wrap_ddp`), which averages its gradients over processes
+during every backward pass; each process computes its share of the global batch, and
+:class:`ShardedEpochSampler` gives it a deterministic, resumable share of each epoch.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -25,7 +23,7 @@ __all__ = [
     "DistContext",
     "init_distributed",
     "cleanup_distributed",
-    "average_gradients",
+    "wrap_ddp",
     "broadcast_parameters",
     "all_reduce_mean",
     "ShardedEpochSampler",
@@ -85,30 +83,18 @@ def broadcast_parameters(module: nn.Module, ctx: DistContext) -> None:
             dist.broadcast(tensor.data, src=0)
 
 
-def average_gradients(params: Iterable[nn.Parameter], ctx: DistContext) -> None:
-    """Replace every gradient by its mean over processes (one flattened all-reduce).
+def wrap_ddp(module: nn.Module, device: torch.device, find_unused_parameters: bool = False) -> nn.Module:
+    """``DistributedDataParallel`` around ``module`` (on ``device``; CPU processes use gloo)."""
+    from torch.nn.parallel import DistributedDataParallel
 
-    Parameters without a gradient get a zero gradient first, so that every process takes part
-    in the same collective with the same sizes.
-    """
-    if not ctx.enabled:
-        return
-    params = [p for p in params if p.requires_grad]
-    if not params:
-        return
-    grads = []
-    for p in params:
-        if p.grad is None:
-            p.grad = torch.zeros_like(p)
-        grads.append(p.grad)
-    flat = torch.cat([g.reshape(-1) for g in grads])
-    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
-    flat /= ctx.world_size
-    offset = 0
-    for g in grads:
-        n = g.numel()
-        g.copy_(flat[offset : offset + n].view_as(g))
-        offset += n
+    device_ids = (
+        [device.index if device.index is not None else torch.cuda.current_device()]
+        if device.type == "cuda"
+        else None
+    )
+    return DistributedDataParallel(
+        module, device_ids=device_ids, find_unused_parameters=find_unused_parameters
+    )
 
 
 def all_reduce_mean(values: dict[str, float], ctx: DistContext) -> dict[str, float]:

@@ -38,8 +38,8 @@ from vid2vid.training.config import TrainConfig, save_config
 from vid2vid.training.distributed import (
     DistContext,
     ShardedEpochSampler,
-    average_gradients,
     broadcast_parameters,
+    wrap_ddp,
 )
 from vid2vid.training.features import cluster_features, encode_instance_features
 from vid2vid.training.logging import visual_grid
@@ -203,6 +203,13 @@ class ImageTrainer(TrainerBase):
         ).to(self.device, self.dtype)
         for module in self._trained_modules().values():
             broadcast_parameters(module, self.dist)
+        self.g_model: torch.nn.Module = self.generator
+        self.e_model: torch.nn.Module | None = self.encoder
+        if self.dist.enabled:  # DistributedDataParallel, each network wrapped separately
+            self.g_model = wrap_ddp(self.generator, self.device)
+            if self.encoder is not None:
+                self.e_model = wrap_ddp(self.encoder, self.device)
+            self.objective.set_runners({"image_d": wrap_ddp(self.objective.image_d, self.device)})
         multiple = self.image_config.size_multiple
         if self.encoder is not None:
             multiple = max(multiple, 2**config.n_downsample_E)
@@ -254,7 +261,6 @@ class ImageTrainer(TrainerBase):
     def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
-        average_gradients([p for g in optimizer.param_groups for p in g["params"]], self.dist)
         scaler.step(optimizer)
         scaler.update()
 
@@ -272,10 +278,12 @@ class ImageTrainer(TrainerBase):
         inputs, real, instances = self._encode(batch)
         ctx = torch.autocast(self.device.type, self.amp_dtype) if self.amp_dtype else _null()
         with ctx:
-            features = self.encoder(real, instances) if self.encoder is not None else None
-            fake = self.generator(inputs, features)
-            losses = self.objective(inputs, real, fake)
+            features = self.e_model(real, instances) if self.e_model is not None else None
+            fake = self.g_model(inputs, features)
+            losses = self.objective(inputs, real, fake, defer_discriminator=True)
         self._update(losses.generator, self.optimizer_G, self.scalers[0])
+        with torch.autocast(self.device.type, self.amp_dtype) if self.amp_dtype else _null():
+            losses.finish()
         self._update(losses.discriminator, self.optimizer_D, self.scalers[1])
         values = losses.scalars()
         values["G_total"] = float(losses.generator.detach())

@@ -98,12 +98,28 @@ class LossTerms:
     Attributes:
         terms: every term by the original's name (weights already applied).
         generator: the generator's part of the loss (with graph).
-        discriminator: the discriminator's loss ``(real + fake) / 2``.
+        discriminator: the discriminator's loss ``(real + fake) / 2`` (``None`` until
+            :meth:`finish` when deferred).
+        pending: the deferred discriminator computation, if any.
     """
 
     terms: dict[str, Tensor] = field(default_factory=dict)
     generator: Tensor | None = None
     discriminator: Tensor | None = None
+    pending: Callable[[], tuple[dict[str, Tensor], Tensor]] | None = None
+
+    def finish(self) -> LossTerms:
+        """Run the deferred discriminator forwards (on detached fakes): fills ``discriminator``.
+
+        Deferring them until after the generator's backward pass and step lets every backward
+        pass follow its own discriminator forward, as ``DistributedDataParallel`` requires; the
+        values are the same (the discriminators do not change in between).
+        """
+        if self.pending is not None:
+            terms, self.discriminator = self.pending()
+            self.terms.update(terms)
+            self.pending = None
+        return self
 
     def scalars(self, suffix: str = "") -> dict[str, float]:
         """The terms as Python floats (for logging), names suffixed with ``suffix``."""
@@ -120,21 +136,27 @@ class _AdversarialTerms(nn.Module):
         self.lambda_feat = lambda_feat
         self.use_gan_feat = use_gan_feat
 
-    def forward(
+    def generator_side(
         self, discriminator: Callable[[Tensor], list[list[Tensor]]], real: Tensor, fake: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``(D_real, D_fake, G_GAN, G_GAN_Feat)`` for discriminator inputs ``real`` and ``fake``."""
+    ) -> tuple[Tensor, Tensor, list[list[Tensor]]]:
+        """``(G_GAN, G_GAN_Feat, predictions on real)`` for discriminator inputs ``real`` and ``fake``."""
         pred_real = discriminator(real)
-        pred_fake_d = discriminator(fake.detach())
-        d_real = self.gan(pred_real, True)
-        d_fake = self.gan(pred_fake_d, False)
         pred_fake = discriminator(fake)
         g_gan = self.gan(pred_fake, True, for_discriminator=False)
         if self.use_gan_feat:
             g_feat = self.feature_matching(pred_fake, pred_real) * self.lambda_feat
         else:
             g_feat = torch.zeros_like(g_gan)
-        return d_real, d_fake, g_gan, g_feat
+        return g_gan, g_feat, pred_real
+
+    def discriminator_side(
+        self,
+        discriminator: Callable[[Tensor], list[list[Tensor]]],
+        pred_real: list[list[Tensor]],
+        fake: Tensor,
+    ) -> tuple[Tensor, Tensor]:
+        """``(D_real, D_fake)``: the real predictions and the discriminator on the detached fake."""
+        return self.gan(pred_real, True), self.gan(discriminator(fake.detach()), False)
 
 
 class ImageObjective(nn.Module):
@@ -171,6 +193,14 @@ class ImageObjective(nn.Module):
         self.adversarial = _AdversarialTerms(gan_mode, lambda_feat, n_layers_D, use_gan_feat)
         self.vgg = vgg
         self.lambda_vgg = lambda_vgg
+        # callables that run the discriminators (e.g. their DistributedDataParallel wrappers);
+        # a plain dict, so that wrappers are not registered as sub-modules
+        self._runners: dict[str, Callable[[Tensor], list[list[Tensor]]]] = {}
+
+    def set_runners(self, runners: dict[str, Callable[[Tensor], list[list[Tensor]]]]) -> None:
+        """Run the discriminators through these callables: ``"image_d"`` and ``"temporal_d<s>"``
+        (each temporal one takes the concatenated frames + flows/20, like the module's scales)."""
+        self._runners = dict(runners)
 
     def vgg_term(self, fake: Tensor, real: Tensor) -> Tensor:
         """``lambda_vgg * VGG(fake, real)``, zero without a VGG module. Shapes ``(N, 3, H, W)``."""
@@ -179,7 +209,7 @@ class ImageObjective(nn.Module):
         with torch.autocast(device_type=fake.device.type, enabled=False):  # VGG in full precision
             return self.vgg(fake.float(), real.float()) * self.lambda_vgg
 
-    def image_terms(self, inputs: Tensor, real: Tensor, fakes: list[Tensor]) -> dict[str, Tensor]:
+    def image_terms(self, inputs: Tensor, real: Tensor, fakes: list[Tensor]) -> LossTerms:
         """GAN, feature matching and VGG terms, summed over the frames in ``fakes``.
 
         Args:
@@ -188,31 +218,41 @@ class ImageObjective(nn.Module):
             fakes: generated versions of ``real`` (final and raw), each ``(N, 3, H, W)``.
 
         Returns:
-            ``G_VGG``, ``G_GAN``, ``G_GAN_Feat``, ``D_real``, ``D_fake`` (scalars).
+            Terms ``G_VGG``, ``G_GAN``, ``G_GAN_Feat`` now, ``D_real``, ``D_fake`` pending
+            (:meth:`LossTerms.finish`); ``generator`` is left to the caller.
         """
+        disc = self._runners.get("image_d", self.image_d)
         real_in = torch.cat([inputs, real], dim=1)
-        total: dict[str, Tensor] = {}
-        for fake in fakes:
-            d_real, d_fake, g_gan, g_feat = self.adversarial(
-                self.image_d, real_in, torch.cat([inputs, fake], dim=1)
-            )
-            values = {
-                "G_VGG": self.vgg_term(fake, real),
-                "G_GAN": g_gan,
-                "G_GAN_Feat": g_feat,
-                "D_real": d_real,
-                "D_fake": d_fake,
-            }
-            for k, v in values.items():
-                total[k] = v if k not in total else total[k] + v
-        return total
+        fake_ins = [torch.cat([inputs, fake], dim=1) for fake in fakes]
+        terms: dict[str, Tensor] = {}
+        preds_real = []
+        for fake, fake_in in zip(fakes, fake_ins, strict=True):
+            g_gan, g_feat, pred_real = self.adversarial.generator_side(disc, real_in, fake_in)
+            preds_real.append(pred_real)
+            for k, v in (("G_VGG", self.vgg_term(fake, real)), ("G_GAN", g_gan), ("G_GAN_Feat", g_feat)):
+                terms[k] = v if k not in terms else terms[k] + v
 
-    def forward(self, inputs: Tensor, real: Tensor, fake: Tensor) -> LossTerms:
-        """Losses of one generated image batch (the image model): see :meth:`image_terms`."""
-        terms = self.image_terms(inputs, real, [fake])
-        g = terms["G_GAN"] + terms["G_GAN_Feat"] + terms["G_VGG"]
-        d = (terms["D_real"] + terms["D_fake"]) * 0.5
-        return LossTerms(terms, g, d)
+        def pending() -> tuple[dict[str, Tensor], Tensor]:
+            d_terms: dict[str, Tensor] = {}
+            for pred_real, fake_in in zip(preds_real, fake_ins, strict=True):
+                d_real, d_fake = self.adversarial.discriminator_side(disc, pred_real, fake_in)
+                d_terms["D_real"] = d_real + d_terms["D_real"] if "D_real" in d_terms else d_real
+                d_terms["D_fake"] = d_fake + d_terms["D_fake"] if "D_fake" in d_terms else d_fake
+            return d_terms, (d_terms["D_real"] + d_terms["D_fake"]) * 0.5
+
+        return LossTerms(terms, pending=pending)
+
+    def forward(
+        self, inputs: Tensor, real: Tensor, fake: Tensor, defer_discriminator: bool = False
+    ) -> LossTerms:
+        """Losses of one generated image batch (the image model): see :meth:`image_terms`.
+
+        With ``defer_discriminator`` the discriminator's loss is computed by ``.finish()``.
+        """
+        losses = self.image_terms(inputs, real, [fake])
+        t = losses.terms
+        losses.generator = t["G_GAN"] + t["G_GAN_Feat"] + t["G_VGG"]
+        return losses if defer_discriminator else losses.finish()
 
 
 class Vid2VidObjective(ImageObjective):
@@ -283,10 +323,15 @@ class Vid2VidObjective(ImageObjective):
         """Number of temporal discriminators."""
         return len(self.temporal_d.scales)
 
-    def image_losses(self, batch: FrameBatch) -> LossTerms:
-        """Image, flow and warp losses of one chunk (see the module docstring)."""
+    def image_losses(self, batch: FrameBatch, defer_discriminator: bool = False) -> LossTerms:
+        """Image, flow and warp losses of one chunk (see the module docstring).
+
+        With ``defer_discriminator`` the discriminator's terms are computed by ``.finish()``
+        (after the generator's update; see :meth:`LossTerms.finish`).
+        """
         b = batch
-        terms = self.image_terms(b.inputs, b.real, [b.fake, b.raw])
+        losses = self.image_terms(b.inputs, b.real, [b.fake, b.raw])
+        terms = losses.terms
         zero = b.real.new_zeros(())
         if b.flow is not None:
             terms["F_Flow"] = self.flow_loss(b.flow, b.flow_ref, b.conf_ref) * (
@@ -309,10 +354,15 @@ class Vid2VidObjective(ImageObjective):
             + terms["F_Warp"]
             + terms["W"]
         )
-        discriminator = (terms["D_real"] + terms["D_fake"]) * 0.5
-        return LossTerms({k: terms[k] for k in IMAGE_LOSS_NAMES}, generator, discriminator)
+        losses.generator = generator
+        if not defer_discriminator:
+            losses.finish()
+            losses.terms = {k: losses.terms[k] for k in IMAGE_LOSS_NAMES}
+        return losses
 
-    def temporal_losses(self, scale: int, real: Tensor, fake: Tensor, flows: Tensor) -> LossTerms:
+    def temporal_losses(
+        self, scale: int, real: Tensor, fake: Tensor, flows: Tensor, defer_discriminator: bool = False
+    ) -> LossTerms:
         """Temporal GAN + feature matching at temporal ``scale``.
 
         Args:
@@ -320,15 +370,25 @@ class Vid2VidObjective(ImageObjective):
             fake: ``(N, n_frames_D, 3, H, W)`` the same windows of generated frames (with graph).
             flows: ``(N, n_frames_D - 1, 2, H, W)`` reference flows (pixels) of frames 1.. of each
                 window onto their predecessor in the window.
+            defer_discriminator: leave ``D_T_real``/``D_T_fake`` to ``.finish()``.
         """
         flows = flows.detach()
+        runner = self._runners.get(f"temporal_d{scale}")
 
         def discriminator(frames: Tensor) -> list[list[Tensor]]:
-            return self.temporal_d(frames, flows, scale)
+            if runner is None:
+                return self.temporal_d(frames, flows, scale)
+            x = torch.cat([frames.flatten(1, 2), flows.flatten(1, 2) * self.temporal_d.flow_scale], dim=1)
+            return runner(x)
 
-        d_real, d_fake, g_gan, g_feat = self.adversarial(discriminator, real, fake)
-        terms = {"G_T_GAN": g_gan, "G_T_GAN_Feat": g_feat, "D_T_real": d_real, "D_T_fake": d_fake}
-        return LossTerms(terms, g_gan + g_feat, (d_real + d_fake) * 0.5)
+        g_gan, g_feat, pred_real = self.adversarial.generator_side(discriminator, real, fake)
+
+        def pending() -> tuple[dict[str, Tensor], Tensor]:
+            d_real, d_fake = self.adversarial.discriminator_side(discriminator, pred_real, fake)
+            return {"D_T_real": d_real, "D_T_fake": d_fake}, (d_real + d_fake) * 0.5
+
+        losses = LossTerms({"G_T_GAN": g_gan, "G_T_GAN_Feat": g_feat}, g_gan + g_feat, pending=pending)
+        return losses if defer_discriminator else losses.finish()
 
 
 def compose_flows(unit_flows: Tensor) -> Tensor:

@@ -28,14 +28,14 @@ from vid2vid.data.clip_dataset import ClipDataset
 from vid2vid.flow.confidence import flow_confidence
 from vid2vid.losses import VGG19Features, VGGLoss
 from vid2vid.model_folder import load_model_folder, save_model_folder
-from vid2vid.nn.sequential_generator import SequentialGenerator, SequentialGeneratorConfig
+from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
 from vid2vid.training.config import TrainConfig, save_config
 from vid2vid.training.distributed import (
     DistContext,
     ShardedEpochSampler,
     all_reduce_mean,
-    average_gradients,
     broadcast_parameters,
+    wrap_ddp,
 )
 from vid2vid.training.logging import TrainLogger, visual_grid
 from vid2vid.training.objective import FrameBatch, LossTerms, TemporalWindows, Vid2VidObjective
@@ -400,6 +400,14 @@ class Vid2VidTrainer(TrainerBase):
         ).to(self.device, self.dtype)
         broadcast_parameters(self.generator, self.dist)
         broadcast_parameters(self.objective, self.dist)
+        # DistributedDataParallel: the generator and each discriminator wrapped separately
+        self.g_model: nn.Module = self.generator
+        if self.dist.enabled:
+            self.g_model = wrap_ddp(self.generator, self.device, find_unused_parameters=True)
+            runners = {"image_d": wrap_ddp(self.objective.image_d, self.device)}
+            for s, scale in enumerate(self.objective.temporal_d.scales):
+                runners[f"temporal_d{s}"] = wrap_ddp(scale, self.device)
+            self.objective.set_runners(runners)
 
         self.flow_estimator = None
         if config.flow_source != "cache":
@@ -516,10 +524,15 @@ class Vid2VidTrainer(TrainerBase):
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
+    def _g_step(self, window: Tensor, state: GeneratorState, finest_only: bool) -> tuple[Any, GeneratorState]:
+        # SequentialGenerator.step through the (possibly DDP-wrapped) module's forward
+        use_raw_only = self.config.generator.no_first_frame and state.is_first
+        out = self.g_model(window, state.history, use_raw_only=use_raw_only, detach_coarse=finest_only)
+        return out, state.advance(out.scale_images)
+
     def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
-        average_gradients([p for g in optimizer.param_groups for p in g["params"]], self.dist)
         scaler.step(optimizer)
         scaler.update()
 
@@ -580,9 +593,7 @@ class Vid2VidTrainer(TrainerBase):
                 for t in range(chunk):
                     if t % sched.frames_backprop == 0:
                         state = state.detach()
-                    out, state = gen.step(
-                        inputs[:, c0 + t : c0 + t + tg], state, detach_coarse=sched.finest_only
-                    )
+                    out, state = self._g_step(inputs[:, c0 + t : c0 + t + tg], state, sched.finest_only)
                     outs.append(out)
                 fake = torch.stack([o.image for o in outs], dim=1)
                 raw = torch.stack([o.raw for o in outs], dim=1)
@@ -612,18 +623,27 @@ class Vid2VidTrainer(TrainerBase):
                         weight=flat(weight),
                         flow_ref=flat(flow_ref),
                         conf_ref=flat(conf_ref),
-                    )
+                    ),
+                    defer_discriminator=True,
                 )
                 temporal: list[tuple[int, LossTerms]] = []
                 for s, win in enumerate(self.windows.add(real, fake, flow_ref)):
                     if win is not None:
-                        temporal.append((s, self.objective.temporal_losses(s, *win)))
+                        temporal.append(
+                            (s, self.objective.temporal_losses(s, *win, defer_discriminator=True))
+                        )
                 loss_g = image.generator
                 for _, t_terms in temporal:
                     loss_g = loss_g + t_terms.generator
+            # G first, then each discriminator on the detached fakes (their forwards run after
+            # G's backward: every backward follows its own forward, as DDP requires)
             self._update(loss_g, self.optimizer_G, self.scalers[0])
+            with self._autocast():
+                image.finish()
             self._update(image.discriminator, self.optimizer_D, self.scalers[1])
             for s, t_terms in temporal:
+                with self._autocast():
+                    t_terms.finish()
                 self._update(t_terms.discriminator, self.optimizers_D_T[s], self.scalers[2 + s])
             values = image.scalars()
             for s, t_terms in temporal:
