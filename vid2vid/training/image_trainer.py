@@ -174,6 +174,10 @@ class ImageTrainer(TrainerBase):
         self.dtype = getattr(torch, config.dtype)
         feat_nc = config.feat_num if config.use_features else 0
         self.image_config = dataclasses.replace(config.image_generator, input_nc=gen.frame_nc + feat_nc)
+        multiple = self.image_config.size_multiple
+        if self.encoder is not None:
+            multiple = max(multiple, 2**config.n_downsample_E)
+        self.dataset = dataset or build_clip_dataset(config, 1, multiple, load_flow=False)
         torch.manual_seed(config.seed)
         self.generator = ImageGenerator(self.image_config).to(self.device, self.dtype)
         self.encoder_args = dict(
@@ -210,10 +214,6 @@ class ImageTrainer(TrainerBase):
             if self.encoder is not None:
                 self.e_model = wrap_ddp(self.encoder, self.device)
             self.objective.set_runners({"image_d": wrap_ddp(self.objective.image_d, self.device)})
-        multiple = self.image_config.size_multiple
-        if self.encoder is not None:
-            multiple = max(multiple, 2**config.n_downsample_E)
-        self.dataset = dataset or build_clip_dataset(config, 1, multiple, load_flow=False)
         self.sampler = ShardedEpochSampler(
             len(self.dataset), seed=config.seed, rank=self.dist.rank, world_size=self.dist.world_size
         )

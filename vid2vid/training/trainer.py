@@ -372,6 +372,18 @@ class Vid2VidTrainer(TrainerBase):
         self.dtype = getattr(torch, config.dtype)
         gen_cfg = config.generator
 
+        self.flow_estimator = None
+        if config.flow_source != "cache":
+            from vid2vid.flow.estimator import get_flow_estimator
+
+            kwargs = {"device": self.device} if config.flow_source.startswith("raft") else {}
+            self.flow_estimator = get_flow_estimator(config.flow_source, **kwargs)
+        load_flow = config.flow_source == "cache"
+        self.dataset = dataset or build_clip_dataset(
+            config, config.generator.n_frames_G, gen_cfg.size_multiple, load_flow=load_flow
+        )
+        if load_flow and not self.dataset.load_flow:
+            raise ValueError("flow_source='cache' needs a dataset built with load_flow=True")
         torch.manual_seed(config.seed)  # identical initialisation on every process
         self.generator = SequentialGenerator(gen_cfg).to(self.device, self.dtype)
         self.pretrain_scales = 0
@@ -409,18 +421,6 @@ class Vid2VidTrainer(TrainerBase):
                 runners[f"temporal_d{s}"] = wrap_ddp(scale, self.device)
             self.objective.set_runners(runners)
 
-        self.flow_estimator = None
-        if config.flow_source != "cache":
-            from vid2vid.flow.estimator import get_flow_estimator
-
-            kwargs = {"device": self.device} if config.flow_source.startswith("raft") else {}
-            self.flow_estimator = get_flow_estimator(config.flow_source, **kwargs)
-        load_flow = config.flow_source == "cache"
-        self.dataset = dataset or build_clip_dataset(
-            config, config.generator.n_frames_G, gen_cfg.size_multiple, load_flow=load_flow
-        )
-        if load_flow and not self.dataset.load_flow:
-            raise ValueError("flow_source='cache' needs a dataset built with load_flow=True")
         self.shortest_clip = min(clip.length for clip in self.dataset.clips)
         self.sampler = ShardedEpochSampler(
             len(self.dataset), seed=config.seed, rank=self.dist.rank, world_size=self.dist.world_size
