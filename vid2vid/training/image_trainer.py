@@ -175,7 +175,7 @@ class ImageTrainer(TrainerBase):
         feat_nc = config.feat_num if config.use_features else 0
         self.image_config = dataclasses.replace(config.image_generator, input_nc=gen.frame_nc + feat_nc)
         multiple = self.image_config.size_multiple
-        if self.encoder is not None:
+        if config.use_features:
             multiple = max(multiple, 2**config.n_downsample_E)
         self.dataset = dataset or build_clip_dataset(config, 1, multiple, load_flow=False)
         torch.manual_seed(config.seed)
