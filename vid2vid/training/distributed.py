@@ -97,15 +97,17 @@ def wrap_ddp(module: nn.Module, device: torch.device, find_unused_parameters: bo
     )
 
 
-def all_reduce_mean(values: dict[str, float], ctx: DistContext) -> dict[str, float]:
-    """Average a dictionary of floats over processes (for logging)."""
+def all_reduce_mean(
+    values: dict[str, float], ctx: DistContext, device: torch.device | str = "cpu"
+) -> dict[str, float]:
+    """Average a dictionary of floats over processes (for logging); ``device``: the backend's (CUDA for NCCL)."""
     if not ctx.enabled or not values:
         return values
     keys = sorted(values)
-    tensor = torch.tensor([values[k] for k in keys], dtype=torch.float64)
+    tensor = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=device)
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     tensor /= ctx.world_size
-    return dict(zip(keys, tensor.tolist(), strict=True))
+    return dict(zip(keys, tensor.cpu().tolist(), strict=True))
 
 
 class ShardedEpochSampler(Sampler[int]):

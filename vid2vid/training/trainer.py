@@ -283,7 +283,7 @@ class TrainerBase:
                 sched = self._prepare_epoch(epoch)
                 for batch in self._batches(self.progress.position):
                     last = self.train_iteration(batch, sched)
-                    last = all_reduce_mean(last, self.dist)
+                    last = all_reduce_mean(last, self.dist, self.device)
                     self.progress.position += 1
                     self.progress.global_step += 1
                     done += 1
@@ -330,7 +330,7 @@ class TrainerBase:
     def _stop_requested(self, stop: StopFlag) -> bool:
         flag = stop.requested
         if self.dist.enabled:  # every process stops at the same iteration
-            t = torch.tensor([1.0 if flag else 0.0])
+            t = torch.tensor([1.0 if flag else 0.0], device=self.device)
             torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
             flag = bool(t.item())
         return flag
