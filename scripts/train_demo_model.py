@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path("vid2vid/assets/demo"), help="final model folder")
     p.add_argument("--work", type=Path, default=Path("/tmp/vid2vid_demo_train"), help="logs + checkpoints")
-    p.add_argument("--minutes", type=float, default=25.0, help="wall-clock training budget")
+    p.add_argument("--minutes", type=float, default=20.0, help="wall-clock training budget")
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--height", type=int, default=64)
     p.add_argument("--ngf", type=int, default=16)
