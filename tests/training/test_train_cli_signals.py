@@ -71,6 +71,7 @@ def test_sigkill_at_random_moments_leaves_a_loadable_checkpoint_and_training_res
     proc = _launch(["--resume", str(ckpt), "--set", f"max_iters={last_step + 2}", "--no-progress"], log)
     assert proc.wait(timeout=120) == 0, log.read_text()[-3000:]
     assert read_progress(ckpt / "latest" / "trainer_state.json").global_step == last_step + 2
+    assert not [p.name for p in ckpt.iterdir() if p.name.startswith(".latest")]  # no stale temp folders
 
 
 def test_sigterm_finishes_the_iteration_saves_and_exits_cleanly(make_config, tmp_path: Path) -> None:

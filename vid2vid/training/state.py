@@ -104,9 +104,9 @@ def checkpoint_writer(checkpoint_dir: str | os.PathLike[str], name: str = LATEST
     """
     root = Path(checkpoint_dir)
     root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(f".{name}.tmp-*"):  # left by runs killed while saving
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = root / f".{name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tmp.mkdir()
     try:
         yield tmp
