@@ -343,7 +343,7 @@ class Vid2VidPipeline:
             labels=self.labels,
             metadata={k: v for k, v in self.metadata.items() if k != "vid2vid_version"},
         )
-        from vid2vid.checkpoint import atomic_write_bytes
+        from vid2vid.atomic import atomic_write_bytes
 
         atomic_write_bytes(folder / "README.md", _model_card(self).encode("utf-8"))
         return folder

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -51,21 +49,16 @@ def _list_files(folder: Path, suffixes: tuple[str, ...], what: str) -> list[Path
 def _save_npy(path: Path, array: Any) -> None:
     import numpy as np
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.tmp-", suffix=".npy")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, np.ascontiguousarray(array, dtype=np.float16))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from vid2vid.atomic import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, np.ascontiguousarray(array, dtype=np.float16))
 
 
 def _write_info(out: Path, info: dict[str, Any]) -> None:
-    path = out / "inputs.json"
-    tmp = out / ".inputs.json.tmp"
-    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from vid2vid.atomic import atomic_write_text
+
+    atomic_write_text(out / "inputs.json", json.dumps(info, indent=2) + "\n")
 
 
 def _resize_maps(maps: Any, size: tuple[int, int]) -> Any:

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from PIL import Image
 
-    from vid2vid.checkpoint import atomic_write_bytes
+    from vid2vid.atomic import atomic_write_bytes
     from vid2vid.data.synthetic import render_synthetic_clip
     from vid2vid.pipeline import Vid2VidPipeline, frames_to_uint8
 

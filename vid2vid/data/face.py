@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from vid2vid.atomic import atomic_path
 
 __all__ = [
     "FacePart",
@@ -141,20 +142,13 @@ def write_face_landmarks(path: str | os.PathLike, landmarks: np.ndarray) -> Path
     suffix = path.suffix.lower()
     if suffix not in (".txt", ".json", ".npy"):
         raise ValueError(f"unknown landmark file type {suffix!r}; expected .txt, .json or .npy")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.tmp-", suffix=suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if suffix == ".npy":
-                np.save(f, points)
-            elif suffix == ".json":
-                f.write(json.dumps(points.tolist()).encode("utf-8"))
-            else:
-                f.write("".join(f"{x:.6g},{y:.6g}\n" for x, y in points.tolist()).encode("utf-8"))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        if suffix == ".npy":
+            np.save(f, points)
+        elif suffix == ".json":
+            f.write(json.dumps(points.tolist()).encode("utf-8"))
+        else:
+            f.write("".join(f"{x:.6g},{y:.6g}\n" for x, y in points.tolist()).encode("utf-8"))
     return path
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vid2vid.atomic import apply_umask, atomic_path
+
 __all__ = [
     "VIDEO_SUFFIXES",
     "IMAGE_SUFFIXES",
@@ -319,6 +321,7 @@ def _replace_folder(tmp: Path, folder: Path) -> None:
 def _write_folder(images: Sequence[np.ndarray], folder: Path) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    apply_umask(tmp, directory=True)  # mkdtemp makes 0o700 folders
     try:
         for i, image in enumerate(images):
             _write_png(tmp / f"{i:05d}.png", image)
@@ -458,17 +461,9 @@ def write_video(
             "or a path without suffix for a folder of PNGs"
         )
     _fps_fraction(fps)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.tmp-", suffix=suffix)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         if suffix == ".gif":
             _write_gif(frames, tmp, fps)
         else:
             _write_encoded(frames, tmp, fps, codec)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path

@@ -34,6 +34,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from vid2vid.atomic import atomic_write_text
+
 __all__ = [
     "SyntheticLabel",
     "SYNTHETIC_LABELS",
@@ -591,8 +593,5 @@ def make_synthetic_dataset(
         "labels": [{"id": lab.id, "name": lab.name, "color": list(lab.color)} for lab in SYNTHETIC_LABELS],
         "instance_convention": "class_id * 1000 + k for car/person, class id for stuff",
     }
-    meta = out / f"synthetic_{phase}.json"
-    tmp = meta.with_name(f".{meta.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(info, indent=2) + "\n")
-    os.replace(tmp, meta)
+    atomic_write_text(out / f"synthetic_{phase}.json", json.dumps(info, indent=2) + "\n")
     return out

@@ -167,7 +167,8 @@ class GeneratorState:
         if len(scale_images) != len(self.history):
             raise ValueError(f"expected {len(self.history)} scale images, got {len(scale_images)}")
         history = [
-            torch.cat([h[:, 1:], img.unsqueeze(1)], dim=1) for h, img in zip(self.history, scale_images, strict=True)
+            torch.cat([h[:, 1:], img.unsqueeze(1)], dim=1)
+            for h, img in zip(self.history, scale_images, strict=True)
         ]
         return GeneratorState(history, is_first=False)
 

@@ -287,7 +287,7 @@ def load_config(path: str | os.PathLike[str]) -> TrainConfig:
 
 def save_config(config: TrainConfig, path: str | os.PathLike[str]) -> Path:
     """Write ``config`` as YAML (``.yaml``/``.yml``) or JSON (any other suffix), atomically."""
-    from vid2vid.checkpoint import atomic_write_bytes
+    from vid2vid.atomic import atomic_write_bytes
 
     path = Path(path)
     if path.suffix.lower() in (".yaml", ".yml"):

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from vid2vid.atomic import atomic_path
 from vid2vid.checkpoint import load_state_dict, read_json, save_state_dict, write_json
 
 __all__ = [
@@ -186,10 +187,8 @@ def load_modules(path: str | os.PathLike[str], modules: Mapping[str, nn.Module])
 
 def save_torch_state(path: str | os.PathLike[str], state: Mapping[str, Any]) -> None:
     """``torch.save`` a dictionary of state dicts (tensors, numbers, strings) atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(dict(state), tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(dict(state), tmp)
 
 
 def load_torch_state(path: str | os.PathLike[str]) -> dict[str, Any]:
