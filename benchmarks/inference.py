@@ -24,58 +24,18 @@ import argparse
 import platform
 import sys
 import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vid2vid.nn import SequentialGenerator, SequentialGeneratorConfig  # noqa: E402
+from vid2vid.profiling import LiveTensorBytes  # noqa: E402
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
-
-class LiveTensorBytes(TorchDispatchMode):
-    """Peak bytes of live tensor storages produced by torch ops while the mode is active."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.refs: dict[int, list[int]] = {}
-        self.weak: dict[int, weakref.ref] = {}
-        self.live = 0
-        self.peak = 0
-
-    def _track(self, tensor: torch.Tensor) -> None:
-        storage = tensor.untyped_storage()
-        key, nbytes = storage.data_ptr(), storage.nbytes()
-        entry = self.refs.get(key)
-        if entry is None:
-            entry = self.refs[key] = [0, nbytes]
-            self.live += nbytes
-            self.peak = max(self.peak, self.live)
-        entry[0] += 1
-
-        def release(ref: weakref.ref, key: int = key) -> None:
-            self.weak.pop(id(ref), None)
-            e = self.refs[key]
-            e[0] -= 1
-            if e[0] == 0:
-                self.live -= e[1]
-                del self.refs[key]
-
-        ref = weakref.ref(tensor, release)
-        self.weak[id(ref)] = ref
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
-        out = func(*args, **(kwargs or {}))
-        for t in out if isinstance(out, (tuple, list)) else (out,):
-            if isinstance(t, torch.Tensor):
-                self._track(t)
-        return out
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from vid2vid.nn import ImageGenerator, SequentialGenerator
 from vid2vid.pipeline import Vid2VidPipeline, Vid2VidPipelineOutput, frames_to_uint8
+from vid2vid.profiling import LiveTensorBytes
 
 LABEL_NC, H, W = 6, 32, 64
 FEAT_NC = 2
@@ -251,49 +250,6 @@ def test_stream_matches_call() -> None:
     assert batched[0].shape == (1, 3, H, W)
     with pytest.raises(ValueError, match="instances ended at frame 3"):
         list(pipe.stream(iter(labels), iter(instances[:3]), first_frames=real))
-
-
-class LiveTensorBytes(TorchDispatchMode):
-    """Bytes of live tensor storages created by torch ops (peak and current), allocator-independent.
-
-    Every op output's storage is counted once while any Python tensor referencing it lives
-    (weak references); CPU allocator caching and RSS noise play no part.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.refs: dict[int, list[int]] = {}
-        self.weak: dict[int, weakref.ref] = {}
-        self.live = 0
-        self.peak = 0
-
-    def _track(self, tensor: torch.Tensor) -> None:
-        storage = tensor.untyped_storage()
-        key, nbytes = storage.data_ptr(), storage.nbytes()
-        entry = self.refs.get(key)
-        if entry is None:
-            entry = self.refs[key] = [0, nbytes]
-            self.live += nbytes
-            self.peak = max(self.peak, self.live)
-        entry[0] += 1
-
-        def release(ref: weakref.ref, key: int = key) -> None:
-            self.weak.pop(id(ref), None)
-            e = self.refs[key]
-            e[0] -= 1
-            if e[0] == 0:
-                self.live -= e[1]
-                del self.refs[key]
-
-        ref = weakref.ref(tensor, release)
-        self.weak[id(ref)] = ref
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001, ANN204
-        out = func(*args, **(kwargs or {}))
-        for t in out if isinstance(out, (tuple, list)) else (out,):
-            if isinstance(t, torch.Tensor):
-                self._track(t)
-        return out
 
 
 def _stream_peak(pipe: Vid2VidPipeline, n_frames: int, keep: bool = False) -> int:

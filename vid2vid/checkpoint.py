@@ -24,6 +24,7 @@ __all__ = [
     "save_state_dict",
     "load_state_dict",
     "load_module_weights",
+    "load_state_dict_strict",
     "save_module_weights",
 ]
 
@@ -75,20 +76,24 @@ def save_module_weights(
     return save_state_dict(module.state_dict(), path, metadata)
 
 
-def load_module_weights(module: nn.Module, path: str | os.PathLike[str]) -> nn.Module:
-    """Load a safetensors file into ``module`` strictly.
+def load_state_dict_strict(module: nn.Module, state: Mapping[str, Tensor], source: str) -> nn.Module:
+    """Copy ``state`` into ``module``, requiring exactly the module's tensors with its shapes.
+
+    Args:
+        module: the module to fill.
+        state: tensors by state-dict key.
+        source: where ``state`` came from (a file name), for the error messages.
 
     Raises:
         KeyError: naming every missing and unexpected tensor.
         ValueError: naming every tensor whose shape differs.
     """
-    state = load_state_dict(path)
     own = module.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     if missing or unexpected:
         raise KeyError(
-            f"{path} does not match {type(module).__name__}: missing tensors {missing}, unexpected tensors {unexpected}"
+            f"{source} does not match {type(module).__name__}: missing tensors {missing}, unexpected tensors {unexpected}"
         )
     wrong = [
         f"{k}: file {tuple(state[k].shape)} vs module {tuple(own[k].shape)}"
@@ -96,6 +101,11 @@ def load_module_weights(module: nn.Module, path: str | os.PathLike[str]) -> nn.M
         if own[k].shape != state[k].shape
     ]
     if wrong:
-        raise ValueError(f"{path} has tensors of the wrong shape for {type(module).__name__}: {wrong}")
-    module.load_state_dict(state, strict=True)
+        raise ValueError(f"{source} has tensors of the wrong shape for {type(module).__name__}: {wrong}")
+    module.load_state_dict(dict(state), strict=True)
     return module
+
+
+def load_module_weights(module: nn.Module, path: str | os.PathLike[str]) -> nn.Module:
+    """Load a safetensors file into ``module`` strictly (see :func:`load_state_dict_strict`)."""
+    return load_state_dict_strict(module, load_state_dict(path), str(path))

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from vid2vid.atomic import atomic_path
-from vid2vid.checkpoint import load_state_dict, read_json, save_state_dict, write_json
+from vid2vid.checkpoint import load_state_dict, load_state_dict_strict, read_json, save_state_dict, write_json
 
 __all__ = [
     "LATEST",
@@ -166,19 +166,7 @@ def load_modules(path: str | os.PathLike[str], modules: Mapping[str, nn.Module])
     for name, module in modules.items():
         prefix = f"{name}."
         own = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-        expected = module.state_dict()
-        missing = sorted(set(expected) - set(own))
-        unexpected = sorted(set(own) - set(expected))
-        if missing or unexpected:
-            raise KeyError(
-                f"{path}: {name} does not match: missing tensors {missing[:8]}, unexpected tensors {unexpected[:8]}"
-            )
-        for key, value in own.items():
-            if value.shape != expected[key].shape:
-                raise ValueError(
-                    f"{path}: {name}.{key} has shape {tuple(value.shape)}, expected {tuple(expected[key].shape)}"
-                )
-        module.load_state_dict(own)
+        load_state_dict_strict(module, own, f"{path} ({name})")
     known = tuple(f"{name}." for name in modules)
     extra = sorted({k.split(".", 1)[0] for k in state if not k.startswith(known)})
     if extra:
