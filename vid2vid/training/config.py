@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vid2vid.losses.gan import GAN_MODES
+from vid2vid.nn import presets as generator_presets
 from vid2vid.nn.image_generator import ImageGeneratorConfig
 from vid2vid.nn.norm import check_norm
 from vid2vid.nn.sequential_generator import SequentialGeneratorConfig
@@ -353,9 +354,14 @@ def apply_overrides(config: TrainConfig, overrides: Iterable[str] | Mapping[str,
 
 # ---------------------------------------------------------------------- presets
 def _street(**changes: Any) -> TrainConfig:
-    gen = {"label_nc": 35, "use_instance": True, "use_foreground": True, "fg_labels": [26]}
-    gen.update(changes.pop("generator", {}))
-    return TrainConfig(generator=SequentialGeneratorConfig(**gen), **changes)
+    gen: dict[str, Any] = changes.pop("generator", {})
+    n_scales = gen.pop("n_scales", 1)
+    generator = {
+        1: generator_presets.street_512,
+        2: generator_presets.street_1024,
+        3: generator_presets.street_2048,
+    }
+    return TrainConfig(generator=generator[n_scales](**gen), **changes)
 
 
 def street_256() -> TrainConfig:
@@ -407,7 +413,7 @@ def street_2048() -> TrainConfig:
 def face_512() -> TrainConfig:
     """edge2face 512 (``scripts/face/train_512.sh``): 15 continuous input channels, 3 D scales."""
     return TrainConfig(
-        generator=SequentialGeneratorConfig(label_nc=0, input_nc=15),
+        generator=generator_presets.face_512(),
         load_size=512,
         num_D=3,
         n_frames_total=12,
@@ -421,7 +427,7 @@ def pose_256() -> TrainConfig:
     are up to 4 apart, so reference flow comes from an estimator (``flow_source="dis"``).
     """
     return TrainConfig(
-        generator=SequentialGeneratorConfig(label_nc=0, input_nc=6, no_first_frame=True),
+        generator=generator_presets.pose_256(),
         num_D=2,
         resize_mode="scale_height",
         load_size=256,
@@ -437,7 +443,7 @@ def pose_256() -> TrainConfig:
 def pose_512() -> TrainConfig:
     """pose2body 512p (``train_512p.sh``): 2 spatial scales from the 256p model, finest only for 3 epochs."""
     return TrainConfig(
-        generator=SequentialGeneratorConfig(label_nc=0, input_nc=6, no_first_frame=True, n_scales=2),
+        generator=generator_presets.pose_512(),
         num_D=3,
         resize_mode="random_scale",
         load_size=768,
