@@ -211,3 +211,14 @@ def test_resume_across_the_switch_to_all_scales_is_bit_exact(make_config) -> Non
     a, b = _all_tensors(straight), _all_tensors(resumed)
     assert a.keys() == b.keys()
     assert not [k for k in a if not torch.equal(a[k], b[k])]
+
+
+def test_logger_prints_losses_when_there_is_no_progress_bar(capsys) -> None:
+    from vid2vid.training.logging import TrainLogger
+
+    log = TrainLogger(None, progress=False)
+    log.scalars(10, {"G_total": 1.5, "D_total": 0.25})
+    assert "step 10: G_total=1.5 D_total=0.25" in capsys.readouterr().err
+    quiet = TrainLogger(None, enabled=False, progress=False)
+    quiet.scalars(10, {"G_total": 1.5})
+    assert capsys.readouterr().err == ""

@@ -121,6 +121,9 @@ class TrainLogger:
         if not self.enabled:
             return
         self.records.append({"step": step, **values})
+        if self.bar is None:  # no progress bar (logs to a file, nohup): print the values instead
+            shown = " ".join(f"{k}={v:.4g}" for k, v in list(values.items())[:10])
+            print(f"step {step}: {shown}", file=sys.stderr)
         if self.writer is not None:
             for k, v in values.items():
                 name = k if "/" in k else f"{prefix}{k}"
