@@ -9,6 +9,10 @@ import pytest
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The tests use tiny models: a single thread is fastest (thread synchronisation dominates tiny
+# convolutions) and does not fight other processes for the cores.
+torch.set_num_threads(1)
 FIXTURES_ENV = "VID2VID_FIXTURES"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +12,6 @@ from PIL import Image
 from vid2vid.cli.demo import demo_model_folder
 from vid2vid.cli.main import main
 from vid2vid.data.io import read_frames
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_demo_writes_video_and_strip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,6 @@ from vid2vid.pipeline import Vid2VidPipeline
 H, W = 32, 64
 COMMIT_MAIN = "a" * 40
 COMMIT_V1 = "b" * 40
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny_pipeline(seed: int) -> Vid2VidPipeline:

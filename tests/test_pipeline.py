@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,15 +17,6 @@ from vid2vid.profiling import LiveTensorBytes
 
 LABEL_NC, H, W = 6, 32, 64
 FEAT_NC = 2
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    # Tiny convolutions are dominated by thread synchronisation on busy machines.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny_generator(**overrides: object) -> SequentialGenerator:

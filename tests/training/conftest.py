@@ -7,14 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 
 from vid2vid.data.synthetic import make_synthetic_dataset
 from vid2vid.nn import SequentialGeneratorConfig
 from vid2vid.training import TrainConfig
-
-# Tiny models run fastest single-threaded (and do not fight other processes for the cores).
-torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
