@@ -34,7 +34,7 @@ from vid2vid.checkpoint import (
 from vid2vid.data.labels import encode_label_map
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
-from vid2vid.training.config import TrainConfig, save_config
+from vid2vid.training.config import TrainConfig
 from vid2vid.training.distributed import (
     DistContext,
     ShardedEpochSampler,
@@ -46,23 +46,7 @@ from vid2vid.training.logging import visual_grid
 from vid2vid.training.objective import ImageObjective
 from vid2vid.training.schedule import lr_factor
 from vid2vid.training.state import (
-    CONFIG_FILE,
-    DISCRIMINATORS_FILE,
-    MODEL_DIR,
-    OPTIMIZERS_FILE,
-    PROGRESS_FILE,
-    RNG_FILE,
     TrainingProgress,
-    capture_rng_state,
-    checkpoint_writer,
-    load_modules,
-    load_torch_state,
-    read_progress,
-    resolve_checkpoint,
-    restore_rng_state,
-    save_modules,
-    save_torch_state,
-    write_progress,
 )
 from vid2vid.training.trainer import TrainerBase, build_clip_dataset, build_vgg_loss, resolve_device
 
@@ -258,12 +242,6 @@ class ImageTrainer(TrainerBase):
         self.sampler.set_epoch(epoch)
         return epoch
 
-    def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-
     def _encode(self, batch: dict[str, Any]) -> tuple[Tensor, Tensor, Tensor | None]:
         gen, dev = self.config.generator, self.device
         labels = batch["labels"][:, :1].to(dev) if "labels" in batch else None
@@ -335,57 +313,39 @@ class ImageTrainer(TrainerBase):
         return result
 
     # ------------------------------------------------------------------ checkpoints
-    def save_checkpoint(self) -> Path | None:
-        """Write ``<checkpoint_dir>/latest`` atomically (main process only)."""
-        if not self.dist.is_main:
-            return None
-        cfg = self.config
-        with checkpoint_writer(cfg.checkpoint_dir) as tmp:
-            save_image_model(
-                tmp / MODEL_DIR,
-                self.generator,
-                encoder=self.encoder,
-                encoder_args=self.encoder_args,
-                feature_clusters=self.feature_clusters,
-                metadata={
-                    "label_nc": cfg.generator.label_nc,
-                    "use_instance": cfg.generator.use_instance,
-                    "training": {"global_step": self.progress.global_step, "epoch": self.progress.epoch},
-                },
-            )
-            save_modules(tmp / DISCRIMINATORS_FILE, {"image_d": self.objective.image_d})
-            save_torch_state(
-                tmp / OPTIMIZERS_FILE,
-                {
-                    "G": self.optimizer_G.state_dict(),
-                    "D": self.optimizer_D.state_dict(),
-                    "scalers": [s.state_dict() for s in self.scalers],
-                },
-            )
-            save_torch_state(tmp / RNG_FILE, capture_rng_state())
-            save_config(cfg, tmp / CONFIG_FILE)
-            write_progress(tmp / PROGRESS_FILE, self.progress)
-        return Path(cfg.checkpoint_dir) / "latest"
+    def _modules(self) -> dict[str, torch.nn.Module]:
+        return {"image_d": self.objective.image_d}
 
-    def load_checkpoint(self, path: str | Path) -> Path:
-        """Restore weights, optimisers, RNG and progress."""
-        folder = resolve_checkpoint(path)
-        model = load_image_model(folder / MODEL_DIR, device=self.device)
+    def _optimizer_state(self) -> dict[str, Any]:
+        return {"G": self.optimizer_G.state_dict(), "D": self.optimizer_D.state_dict()}
+
+    def _load_optimizer_state(self, state: dict[str, Any]) -> None:
+        self.optimizer_G.load_state_dict(state["G"])
+        self.optimizer_D.load_state_dict(state["D"])
+
+    def _save_model(self, folder: Path) -> None:
+        cfg = self.config
+        save_image_model(
+            folder,
+            self.generator,
+            encoder=self.encoder,
+            encoder_args=self.encoder_args,
+            feature_clusters=self.feature_clusters,
+            metadata={
+                "label_nc": cfg.generator.label_nc,
+                "use_instance": cfg.generator.use_instance,
+                "training": {"global_step": self.progress.global_step, "epoch": self.progress.epoch},
+            },
+        )
+
+    def _load_model(self, folder: Path) -> None:
+        model = load_image_model(folder, device=self.device)
         self.generator.load_state_dict(model.generator.state_dict())
         if self.encoder is not None:
             if model.encoder is None:
-                raise ValueError(f"checkpoint {folder} has no feature encoder but use_features=True")
+                raise ValueError(f"checkpoint {folder.parent} has no feature encoder but use_features=True")
             self.encoder.load_state_dict(model.encoder.state_dict())
         self.feature_clusters = model.feature_clusters
-        load_modules(folder / DISCRIMINATORS_FILE, {"image_d": self.objective.image_d})
-        opt = load_torch_state(folder / OPTIMIZERS_FILE)
-        self.optimizer_G.load_state_dict(opt["G"])
-        self.optimizer_D.load_state_dict(opt["D"])
-        for scaler, st in zip(self.scalers, opt["scalers"], strict=True):
-            scaler.load_state_dict(st)
-        restore_rng_state(load_torch_state(folder / RNG_FILE))
-        self.progress = read_progress(folder / PROGRESS_FILE)
-        return folder
 
 
 def _null() -> Any:

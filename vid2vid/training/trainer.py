@@ -196,9 +196,11 @@ class TrainerBase:
     """The loop shared by the trainers: epochs, resumable data order, signals, checkpoints, logs.
 
     Subclasses set ``config``, ``dist``, ``device``, ``dataset``, ``sampler``, ``iters_per_epoch``,
-    ``progress``, ``_logger`` and ``_amp_notes`` and implement ``_prepare_epoch(epoch)`` (returns
-    the epoch's schedule object), ``train_iteration(batch, schedule)``, ``_log(step, losses,
-    schedule)`` and ``save_checkpoint()``.
+    ``progress``, ``scalers``, ``_logger`` and ``_amp_notes`` and implement
+    ``_prepare_epoch(epoch)`` (returns the epoch's schedule object), ``train_iteration(batch,
+    schedule)``, ``_log(step, losses, schedule)`` and the checkpoint hooks ``_save_model(folder)``,
+    ``_load_model(folder)``, ``_modules()`` (discriminators), ``_optimizer_state()`` and
+    ``_load_optimizer_state(state)``.
     """
 
     config: TrainConfig
@@ -208,6 +210,7 @@ class TrainerBase:
     sampler: ShardedEpochSampler
     iters_per_epoch: int
     progress: TrainingProgress
+    scalers: list[torch.amp.GradScaler]
     _logger: TrainLogger | None
     _amp_notes: list[str]
 
@@ -221,9 +224,58 @@ class TrainerBase:
     def _log(self, step: int, losses: dict[str, float], schedule: Any) -> None:
         raise NotImplementedError
 
-    def save_checkpoint(self) -> Path | None:
-        """Write the checkpoint (main process only)."""
+    def _save_model(self, folder: Path) -> None:
         raise NotImplementedError
+
+    def _load_model(self, folder: Path) -> None:
+        raise NotImplementedError
+
+    def _modules(self) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def _optimizer_state(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _load_optimizer_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
+        """Back-propagate ``loss`` (scaled for fp16) and step ``optimizer``."""
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    # ------------------------------------------------------------ checkpoints
+    def save_checkpoint(self) -> Path | None:
+        """Write ``<checkpoint_dir>/latest`` atomically (main process only); returns its path."""
+        if not self.dist.is_main:
+            return None
+        cfg = self.config
+        with checkpoint_writer(cfg.checkpoint_dir) as tmp:
+            self._save_model(tmp / MODEL_DIR)
+            save_modules(tmp / DISCRIMINATORS_FILE, self._modules())
+            save_torch_state(
+                tmp / OPTIMIZERS_FILE,
+                {**self._optimizer_state(), "scalers": [s.state_dict() for s in self.scalers]},
+            )
+            save_torch_state(tmp / RNG_FILE, capture_rng_state())
+            save_config(cfg, tmp / CONFIG_FILE)
+            write_progress(tmp / PROGRESS_FILE, self.progress)
+        return Path(cfg.checkpoint_dir) / "latest"
+
+    def load_checkpoint(self, path: str | Path) -> Path:
+        """Restore weights, optimisers, RNG and progress from a checkpoint (see :mod:`.state`)."""
+        folder = resolve_checkpoint(path)
+        self._load_model(folder / MODEL_DIR)
+        load_modules(folder / DISCRIMINATORS_FILE, self._modules())
+        state = load_torch_state(folder / OPTIMIZERS_FILE)
+        self._load_optimizer_state(state)
+        for scaler, st in zip(self.scalers, state["scalers"], strict=True):
+            scaler.load_state_dict(st)
+        restore_rng_state(load_torch_state(folder / RNG_FILE))
+        self.progress = read_progress(folder / PROGRESS_FILE)
+        return folder
 
     @property
     def logger(self) -> TrainLogger:
@@ -530,12 +582,6 @@ class Vid2VidTrainer(TrainerBase):
         out = self.g_model(window, state.history, use_raw_only=use_raw_only, detach_coarse=finest_only)
         return out, state.advance(out.scale_images)
 
-    def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-
     # ------------------------------------------------------------------ one iteration
     def _reference_flow(
         self, batch: dict[str, Any], idx: slice, real: Tensor, real_prev: Tensor
@@ -714,16 +760,20 @@ class Vid2VidTrainer(TrainerBase):
             "G": self.optimizer_G.state_dict(),
             "G_finest_only": self.g_finest_only,
             "D": self.optimizer_D.state_dict(),
-            "scalers": [s.state_dict() for s in self.scalers],
         }
         for s, opt in enumerate(self.optimizers_D_T):
             state[f"D_T{s}"] = opt.state_dict()
         return state
 
-    def save_checkpoint(self) -> Path | None:
-        """Write ``<checkpoint_dir>/latest`` atomically (main process only); returns its path."""
-        if not self.dist.is_main:
-            return None
+    def _load_optimizer_state(self, state: dict[str, Any]) -> None:
+        self.g_finest_only = bool(state["G_finest_only"])
+        self.optimizer_G = self._make_g_optimizer(self.g_finest_only)
+        self.optimizer_G.load_state_dict(state["G"])
+        self.optimizer_D.load_state_dict(state["D"])
+        for s, opt in enumerate(self.optimizers_D_T):
+            opt.load_state_dict(state[f"D_T{s}"])
+
+    def _save_model(self, folder: Path) -> None:
         cfg = self.config
         first_frame = "zeros" if cfg.generator.no_first_frame else "real"
         meta = {
@@ -733,35 +783,13 @@ class Vid2VidTrainer(TrainerBase):
                 "dataroot": cfg.dataroot,
             }
         }
-        with checkpoint_writer(cfg.checkpoint_dir) as tmp:
-            save_model_folder(tmp / MODEL_DIR, self.generator, first_frame=first_frame, metadata=meta)
-            save_modules(tmp / DISCRIMINATORS_FILE, self._modules())
-            save_torch_state(tmp / OPTIMIZERS_FILE, self._optimizer_state())
-            save_torch_state(tmp / RNG_FILE, capture_rng_state())
-            save_config(cfg, tmp / CONFIG_FILE)
-            write_progress(tmp / PROGRESS_FILE, self.progress)
-        return Path(cfg.checkpoint_dir) / "latest"
+        save_model_folder(folder, self.generator, first_frame=first_frame, metadata=meta)
 
-    def load_checkpoint(self, path: str | Path) -> Path:
-        """Restore weights, optimisers, RNG and progress from a checkpoint (see :mod:`.state`)."""
-        folder = resolve_checkpoint(path)
-        model = load_model_folder(folder / MODEL_DIR, device=self.device, dtype=self.dtype)
+    def _load_model(self, folder: Path) -> None:
+        model = load_model_folder(folder, device=self.device, dtype=self.dtype)
         if model.generator.config != self.generator.config:
             raise ValueError(
-                f"checkpoint {folder} holds a generator with a different architecture: "
+                f"checkpoint {folder.parent} holds a generator with a different architecture: "
                 f"{model.generator.config.to_dict()} vs {self.generator.config.to_dict()}"
             )
         self.generator.load_state_dict(model.generator.state_dict())
-        load_modules(folder / DISCRIMINATORS_FILE, self._modules())
-        opt = load_torch_state(folder / OPTIMIZERS_FILE)
-        self.g_finest_only = bool(opt["G_finest_only"])
-        self.optimizer_G = self._make_g_optimizer(self.g_finest_only)
-        self.optimizer_G.load_state_dict(opt["G"])
-        self.optimizer_D.load_state_dict(opt["D"])
-        for s, o in enumerate(self.optimizers_D_T):
-            o.load_state_dict(opt[f"D_T{s}"])
-        for scaler, st in zip(self.scalers, opt["scalers"], strict=True):
-            scaler.load_state_dict(st)
-        restore_rng_state(load_torch_state(folder / RNG_FILE))
-        self.progress = read_progress(folder / PROGRESS_FILE)
-        return folder
