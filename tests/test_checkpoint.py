@@ -63,7 +63,7 @@ def test_model_folder_errors(tmp_path: Path) -> None:
     write_json(tmp_path / "x" / "config.json", {"model_type": "something_else"})
     with pytest.raises(ValueError, match="model_type is 'something_else'"):
         load_model_folder(tmp_path / "x")
-    with pytest.raises(ValueError, match="needs the image_generator"):
+    with pytest.raises(ValueError, match="no first-frame image generator"):
         save_model_folder(tmp_path / "y", _tiny_generator(), first_frame="image_generator")
     folder = save_model_folder(tmp_path / "z", _tiny_generator())
     (folder / "model.safetensors").write_bytes(b"not safetensors")

@@ -43,6 +43,7 @@ __all__ = [
     "FIRST_FRAME_DIR",
     "FEATURES_FILE",
     "FIRST_FRAME_POLICIES",
+    "check_first_frame_policy",
     "ModelFolder",
     "save_model_folder",
     "load_model_folder",
@@ -54,6 +55,15 @@ FIRST_FRAME_DIR = "first_frame"
 FEATURES_FILE = "features.safetensors"
 FIRST_FRAME_POLICIES: tuple[str, ...] = ("real", "zeros", "image_generator")
 MODEL_TYPE = "vid2vid_generator"
+
+
+def check_first_frame_policy(first_frame: str, has_image_generator: bool) -> str:
+    """Return ``first_frame`` if it is a known policy that the model can follow, else raise ``ValueError``."""
+    if first_frame not in FIRST_FRAME_POLICIES:
+        raise ValueError(f"first_frame must be one of {FIRST_FRAME_POLICIES}, got {first_frame!r}")
+    if first_frame == "image_generator" and not has_image_generator:
+        raise ValueError("first_frame='image_generator' but there is no first-frame image generator")
+    return first_frame
 
 
 @dataclass
@@ -94,10 +104,7 @@ def save_model_folder(
     Raises:
         ValueError: ``first_frame="image_generator"`` without an ``image_generator``, or an unknown policy.
     """
-    if first_frame not in FIRST_FRAME_POLICIES:
-        raise ValueError(f"first_frame must be one of {FIRST_FRAME_POLICIES}, got {first_frame!r}")
-    if first_frame == "image_generator" and image_generator is None:
-        raise ValueError("first_frame='image_generator' needs the image_generator to save")
+    check_first_frame_policy(first_frame, image_generator is not None)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_module_weights(generator, folder / MODEL_FILE, metadata={"format": "pt"})

@@ -40,9 +40,9 @@ from vid2vid.model_folder import (
     CONFIG_FILE,
     FEATURES_FILE,
     FIRST_FRAME_DIR,
-    FIRST_FRAME_POLICIES,
     MODEL_FILE,
     ModelFolder,
+    check_first_frame_policy,
     load_model_folder,
     save_model_folder,
 )
@@ -247,10 +247,7 @@ class Vid2VidPipeline:
         labels: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        if first_frame not in FIRST_FRAME_POLICIES:
-            raise ValueError(f"first_frame must be one of {FIRST_FRAME_POLICIES}, got {first_frame!r}")
-        if first_frame == "image_generator" and image_generator is None:
-            raise ValueError("first_frame='image_generator' needs an image_generator")
+        check_first_frame_policy(first_frame, image_generator is not None)
         self.generator = generator.eval()
         self.image_generator = image_generator.eval() if image_generator is not None else None
         self.first_frame = first_frame
@@ -439,12 +436,7 @@ class Vid2VidPipeline:
         return self
 
     def _check_policy(self, policy: str) -> None:
-        if policy not in FIRST_FRAME_POLICIES:
-            raise ValueError(f"first_frame must be one of {FIRST_FRAME_POLICIES}, got {policy!r}")
-        if policy == "image_generator" and self.image_generator is None:
-            raise ValueError(
-                "first_frame='image_generator' but this model has no first-frame image generator"
-            )
+        check_first_frame_policy(policy, self.image_generator is not None)
 
     # ------------------------------------------------------------------ synthesis
     def __call__(
