@@ -37,7 +37,6 @@ from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.training.config import TrainConfig
 from vid2vid.training.distributed import (
     DistContext,
-    ShardedEpochSampler,
     broadcast_parameters,
     wrap_ddp,
 )
@@ -48,7 +47,7 @@ from vid2vid.training.schedule import lr_factor
 from vid2vid.training.state import (
     TrainingProgress,
 )
-from vid2vid.training.trainer import TrainerBase, build_clip_dataset, build_vgg_loss, resolve_device
+from vid2vid.training.trainer import TrainerBase, build_clip_dataset, build_vgg_loss
 
 __all__ = ["ImageTrainer", "ImageModel", "load_image_model", "save_image_model", "IMAGE_MODEL_TYPE"]
 
@@ -140,22 +139,7 @@ class ImageTrainer(TrainerBase):
         gen = config.generator
         if config.use_features and not gen.use_instance:
             raise ValueError("use_features needs instance maps: set generator.use_instance=true")
-        self.config = config
-        self.dist = dist or DistContext()
-        self.device = resolve_device(config.device)
-        if self.device.type == "cuda" and self.dist.enabled:
-            self.device = torch.device("cuda", self.dist.local_rank)
-        self._logger = logger
-        self._amp_notes = []
-        self.amp_dtype = None
-        if config.amp != "none":
-            if self.device.type != "cuda":
-                self._amp_notes.append(
-                    f"amp={config.amp!r} needs CUDA: training on {self.device.type} in float32"
-                )
-            else:
-                self.amp_dtype = torch.bfloat16 if config.amp == "bf16" else torch.float16
-        self.dtype = getattr(torch, config.dtype)
+        self._init_run(config, dist, logger)
         feat_nc = config.feat_num if config.use_features else 0
         self.image_config = dataclasses.replace(config.image_generator, input_nc=gen.frame_nc + feat_nc)
         multiple = self.image_config.size_multiple
@@ -198,12 +182,7 @@ class ImageTrainer(TrainerBase):
             if self.encoder is not None:
                 self.e_model = wrap_ddp(self.encoder, self.device)
             self.objective.set_runners({"image_d": wrap_ddp(self.objective.image_d, self.device)})
-        self.sampler = ShardedEpochSampler(
-            len(self.dataset), seed=config.seed, rank=self.dist.rank, world_size=self.dist.world_size
-        )
-        self.iters_per_epoch = len(self.sampler) // config.batch_size
-        if self.iters_per_epoch < 1:
-            raise ValueError(f"batch_size={config.batch_size} exceeds the clips each process sees per epoch")
+        self._init_sampler()
         if config.TTUR:
             self.base_lr = {"G": config.lr / 2, "D": config.lr * 2}
             self.betas = {"G": (0.0, 0.9), "D": (0.0, 0.9)}

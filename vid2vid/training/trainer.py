@@ -214,6 +214,40 @@ class TrainerBase:
     _logger: TrainLogger | None
     _amp_notes: list[str]
 
+    def _init_run(self, config: TrainConfig, dist: DistContext | None, logger: TrainLogger | None) -> None:
+        """Set the settings every trainer shares: config, processes, device, logger, AMP and dtype."""
+        self.config = config
+        self.dist = dist or DistContext()
+        self.device = resolve_device(config.device)
+        if self.device.type == "cuda" and self.dist.enabled:
+            self.device = torch.device("cuda", self.dist.local_rank)
+        self._logger = logger
+        self._amp_notes = []
+        self.amp_dtype = self._resolve_amp()
+        self.dtype = getattr(torch, config.dtype)
+
+    def _resolve_amp(self) -> torch.dtype | None:
+        amp = self.config.amp
+        if amp == "none":
+            return None
+        if self.device.type != "cuda":
+            self._amp_notes.append(f"amp={amp!r} needs CUDA: training on {self.device.type} in float32")
+            return None
+        return torch.bfloat16 if amp == "bf16" else torch.float16
+
+    def _init_sampler(self) -> None:
+        """The resumable sharded sampler over ``self.dataset`` and the iterations per epoch."""
+        config = self.config
+        self.sampler = ShardedEpochSampler(
+            len(self.dataset), seed=config.seed, rank=self.dist.rank, world_size=self.dist.world_size
+        )
+        self.iters_per_epoch = len(self.sampler) // config.batch_size
+        if self.iters_per_epoch < 1:
+            raise ValueError(
+                f"batch_size={config.batch_size} per process exceeds the {len(self.sampler)} clips each of the "
+                f"{self.dist.world_size} process(es) sees per epoch"
+            )
+
     def _prepare_epoch(self, epoch: int) -> Any:
         raise NotImplementedError
 
@@ -413,15 +447,7 @@ class Vid2VidTrainer(TrainerBase):
             raise ValueError(
                 f"Vid2VidTrainer trains model='vid2vid', got {config.model!r} (use ImageTrainer)"
             )
-        self.config = config
-        self.dist = dist or DistContext()
-        self.device = resolve_device(config.device)
-        if self.device.type == "cuda" and self.dist.enabled:
-            self.device = torch.device("cuda", self.dist.local_rank)
-        self._logger = logger
-        self._amp_notes: list[str] = []
-        self.amp_dtype = self._resolve_amp()
-        self.dtype = getattr(torch, config.dtype)
+        self._init_run(config, dist, logger)
         gen_cfg = config.generator
 
         self.flow_estimator = None
@@ -474,15 +500,7 @@ class Vid2VidTrainer(TrainerBase):
             self.objective.set_runners(runners)
 
         self.shortest_clip = min(clip.length for clip in self.dataset.clips)
-        self.sampler = ShardedEpochSampler(
-            len(self.dataset), seed=config.seed, rank=self.dist.rank, world_size=self.dist.world_size
-        )
-        self.iters_per_epoch = len(self.sampler) // config.batch_size
-        if self.iters_per_epoch < 1:
-            raise ValueError(
-                f"batch_size={config.batch_size} per process exceeds the {len(self.sampler)} clips each of the "
-                f"{self.dist.world_size} process(es) sees per epoch"
-            )
+        self._init_sampler()
 
         # optimisers: G, D, one per temporal scale (the original's TTUR: G lr/2, D lr*2, betas (0, 0.9))
         if config.TTUR:
@@ -511,15 +529,6 @@ class Vid2VidTrainer(TrainerBase):
             self.load_checkpoint(resume)
 
     # ------------------------------------------------------------------ setup helpers
-    def _resolve_amp(self) -> torch.dtype | None:
-        amp = self.config.amp
-        if amp == "none":
-            return None
-        if self.device.type != "cuda":
-            self._amp_notes.append(f"amp={amp!r} needs CUDA: training on {self.device.type} in float32")
-            return None
-        return torch.bfloat16 if amp == "bf16" else torch.float16
-
     def _coarse_flow_fn(self) -> Any:
         if self.flow_estimator is None:
             return None
