@@ -105,6 +105,8 @@ def read_original_options(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError(f"{path} must hold a JSON object of option names")
+        if isinstance(data.get("options"), dict):  # a record holding the options under "options"
+            data = {**{k: v for k, v in data.items() if k != "options"}, **data["options"]}
         return data
     options: dict[str, Any] = {}
     for line in text.splitlines():
