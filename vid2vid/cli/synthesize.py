@@ -31,7 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--instances", default=None, help="folder of instance-map PNGs (models with use_instance)"
     )
     parser.add_argument(
-        "--first-frames", default=None, help="real first frames (folder or video) for first_frame=real"
+        "--first-frames",
+        default=None,
+        help="real first frames (folder or video): the history for first_frame=real, or the frames whose "
+        "features pick the training features of models with feature_choice=nearest (face)"
     )
     parser.add_argument(
         "--first-frame",
@@ -40,7 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override the model's first-frame policy",
     )
     parser.add_argument(
-        "--out", required=True, help="output .mp4/.gif/.webm, or a path without suffix for PNGs"
+        "--out",
+        required=True,
+        help="output .mp4/.gif/.webm, a path without suffix for PNGs, or .safetensors for the float frames "
+        "(T, 3, H, W) in [0, 1] without rounding (key 'frames', plus 'first_index')",
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
@@ -69,6 +75,15 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
     )
-    path = pipe.save_video(output, args.out, fps=args.fps)
-    print(f"wrote {len(output.frames)} frames to {path}")
+    if str(args.out).endswith(".safetensors"):
+        from vid2vid.checkpoint import save_state_dict
+
+        path = save_state_dict(
+            {"frames": output.frames.float().cpu().contiguous(), "first_index": torch.tensor(output.first_index)},
+            args.out,
+        )
+    else:
+        path = pipe.save_video(output, args.out, fps=args.fps)
+    note = f" (input frames {output.first_index}..)" if output.first_index else ""
+    print(f"wrote {len(output.frames)} frames to {path}{note}")
     return 0
