@@ -9,6 +9,8 @@ statistics, run in training mode as its test loop does). It shares no code with
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -143,3 +145,75 @@ def test_with_z_conversion_errors() -> None:
         gen(torch.rand(1, 5, 32, 32))
     with pytest.raises(ValueError, match="not divisible by 4"):
         gen(torch.rand(1, 5, 30, 32), torch.rand(1, 4, 30, 32))
+
+
+# ---------------------------------------------------------------------------- face model, end to end
+
+
+def _original_encoder(in_nc: int, out_nc: int, ngf: int, d: int) -> nn.Module:
+    """pix2pixHD's Encoder layout (``model.*``), without its instance pooling."""
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(in_nc, ngf, 7), _norm(ngf), nn.ReLU(True)]
+    for i in range(d):
+        layers += [nn.Conv2d(ngf * 2**i, ngf * 2 ** (i + 1), 3, 2, 1), _norm(ngf * 2 ** (i + 1)), nn.ReLU(True)]
+    for i in range(d):
+        c = ngf * 2 ** (d - i)
+        layers += [nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1), _norm(c // 2), nn.ReLU(True)]
+    layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_nc, 7), nn.Tanh()]
+    module = nn.Module()
+    module.model = nn.Sequential(*layers)
+    return module
+
+
+def test_face_model_converts_with_encoder_and_features_and_runs_as_the_original(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    """``vid2vid convert`` of a face model with edge2face_single G + E + features.npy; the first frame
+    equals the original's recipe: E(real) pooled per part → nearest training image → Global_with_z."""
+    import json
+
+    import numpy as np
+    from safetensors.torch import load_file
+
+    from vid2vid.cli.main import main
+    from vid2vid.pipeline import Vid2VidPipeline
+
+    torch.manual_seed(5)
+    src = fixtures_dir / "g_face_s1_d3"
+    nz, n_parts, n_train = 4, 7, 6
+    ref_g = _OriginalWithZ(15, 3, nz, 4, 3, 1, 0, 3).train()
+    ref_e = _original_encoder(3, nz, 4, 3).train()
+    torch.save(ref_g.state_dict(), tmp_path / "latest_net_G.pth")
+    torch.save(ref_e.state_dict(), tmp_path / "latest_net_E.pth")
+    rng = np.random.default_rng(0)
+    features = {k: rng.normal(size=(n_train, nz + 1)).astype(np.float32) for k in range(n_parts)}
+    np.save(tmp_path / "features.npy", features, allow_pickle=True)
+    out = tmp_path / "face"
+    argv = ["convert", "--weights", str(src / "latest_net_G0.pth"), "--options", str(src / "config.json")]
+    argv += ["--set", "dataset_mode=face", "--first-frame-weights", str(tmp_path / "latest_net_G.pth")]
+    argv += ["--first-frame-encoder", str(tmp_path / "latest_net_E.pth")]
+    argv += ["--first-frame-features", str(tmp_path / "features.npy"), "--out", str(out)]
+    assert main(argv) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["first_frame"] == "image_generator" and config["input_range"] == [0.0, 1.0]
+    pipe = Vid2VidPipeline.from_pretrained(out)
+    assert pipe.feature_choice == "nearest" and pipe.first_frame_input == "labels"
+    torch.testing.assert_close(pipe.feature_clusters["class_3"], torch.from_numpy(features[3][:, :-1]))
+
+    io = load_file(src / "io.safetensors")
+    parts = torch.zeros(io["inputs"].shape[0], 64, 128, dtype=torch.long)
+    for k in range(1, n_parts):  # nested rectangles: every part present
+        parts[:, 4 * k : 64 - 4 * k, 8 * k : 128 - 8 * k] = k
+    real = io["real"][:2]
+    result = pipe(io["inputs"], instances=parts, first_frames=real, first_frames_range=(-1, 1), progress=False)
+    assert result.frames.shape == (io["inputs"].shape[0], 3, 64, 128)
+    with torch.no_grad():
+        for j in range(2):
+            encoded = ref_e.model(real[j : j + 1])
+            ori = torch.stack([encoded[0][:, parts[j] == k].mean(dim=1) for k in range(n_parts)])  # (7, nz)
+            rows = torch.stack([torch.from_numpy(features[k][:, :nz]) for k in range(n_parts)])  # (7, N, nz)
+            best = int(((rows - ori[:, None]) ** 2).sum(dim=(0, 2)).argmin())
+            z = torch.zeros(1, nz, 64, 128)
+            for k in range(n_parts):
+                z[0][:, parts[j] == k] = torch.from_numpy(features[k][best, :nz])[:, None]
+            want = ref_g(io["inputs"][j : j + 1], z)
+            torch.testing.assert_close(result.frames[j] * 2 - 1, want[0], atol=2e-5, rtol=0)
