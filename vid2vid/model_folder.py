@@ -64,6 +64,7 @@ __all__ = [
     "DEFAULT_INPUT_RANGE",
     "check_first_frame_policy",
     "check_input_range",
+    "default_first_frame_input",
     "encoder_kwargs",
     "ModelFolder",
     "save_model_folder",
@@ -106,6 +107,18 @@ def check_input_range(value: Any) -> tuple[float, float] | None:
     if not lo < hi:
         raise ValueError(f"input_range must have lo < hi, got {value!r}")
     return (lo, hi)
+
+
+def default_first_frame_input(
+    config: SequentialGeneratorConfig, image_generator: ImageGenerator | FeatureImageGenerator | None
+) -> str:
+    """``"labels"`` when the image generator takes exactly the label channels (one-hot labels or
+    continuous maps) of a model whose frames also carry an instance-edge channel (the original's
+    ``--use_single_G``), else ``"encoded"``."""
+    if image_generator is None or not config.use_instance:
+        return "encoded"
+    base = config.label_nc if config.label_nc > 0 else config.input_nc
+    return "labels" if image_generator.config.input_nc == base else "encoded"
 
 
 def encoder_kwargs(encoder: InstanceFeatureEncoder) -> dict[str, Any]:
@@ -180,15 +193,15 @@ def save_model_folder(
     labels: Mapping[str, Any] | None = None,
     metadata: Mapping[str, Any] | None = None,
     input_range: tuple[float, float] | None = None,
-    first_frame_input: str = "encoded",
+    first_frame_input: str | None = None,
     feature_encoder: InstanceFeatureEncoder | None = None,
     feature_choice: str = "random",
 ) -> Path:
     """Write a model folder (every file atomically; ``config.json`` last).
 
     Args (beyond the :class:`ModelFolder` fields they fill): ``input_range`` is written only when
-    given; ``first_frame_input``, ``feature_choice`` and ``feature_encoder`` only with an
-    ``image_generator``.
+    given; ``first_frame_input`` (default :func:`default_first_frame_input`), ``feature_choice``
+    and ``feature_encoder`` only with an ``image_generator``.
 
     Raises:
         ValueError: ``first_frame="image_generator"`` without an ``image_generator``, an unknown
@@ -196,6 +209,8 @@ def save_model_folder(
     """
     check_first_frame_policy(first_frame, image_generator is not None)
     input_range = check_input_range(input_range)
+    if first_frame_input is None:
+        first_frame_input = default_first_frame_input(generator.config, image_generator)
     _check_first_frame_options(first_frame_input, feature_choice, feature_encoder)
     if image_generator is None and feature_encoder is not None:
         raise ValueError("a feature_encoder is only used with an image_generator")

@@ -56,6 +56,7 @@ from vid2vid.model_folder import (
     ModelFolder,
     check_first_frame_policy,
     check_input_range,
+    default_first_frame_input,
     load_model_folder,
     save_model_folder,
 )
@@ -292,7 +293,9 @@ class Vid2VidPipeline:
         if self._input_range is not None and generator.config.label_nc > 0:
             raise ValueError("input_range applies to continuous inputs (label_nc == 0), not to label models")
         self.first_frame_input = (
-            first_frame_input if first_frame_input is not None else self._default_first_frame_input()
+            first_frame_input
+            if first_frame_input is not None
+            else default_first_frame_input(generator.config, image_generator)
         )
         if self.first_frame_input not in FIRST_FRAME_INPUTS:
             raise ValueError(f"first_frame_input must be one of {FIRST_FRAME_INPUTS}, got {self.first_frame_input!r}")
@@ -319,14 +322,6 @@ class Vid2VidPipeline:
             if enc_nc != feat_nc:
                 raise ValueError(f"the feature encoder makes {enc_nc} channels, the image generator expects {feat_nc}")
         _check_device_dtype(self.device, self.dtype)
-
-    def _default_first_frame_input(self) -> str:
-        c = self.generator.config
-        ig = self.image_generator
-        if ig is None or not c.use_instance:
-            return "encoded"
-        base = c.label_nc if c.label_nc > 0 else c.input_nc
-        return "labels" if ig.config.input_nc == base else "encoded"
 
     # ------------------------------------------------------------------ loading / saving
     @classmethod
