@@ -32,7 +32,9 @@ def main() -> None:
         "--checkpoint", required=True, type=Path, help="folder with latest_net_G*.pth and opt.txt"
     )
     parser.add_argument(
-        "--first-frame-weights", type=Path, help="label2city_single/latest_net_G_<size>.pth for the first frames"
+        "--first-frame-weights",
+        type=Path,
+        help="label2city_single/latest_net_G_<size>.pth for the first frames",
     )
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--push", help="Hub repo id to upload to (needs a write token: `hf auth login`)")

@@ -82,7 +82,9 @@ def test_random_feature_choice_is_seeded() -> None:
     a = pipe(data["inputs"], instances=data["parts"], seed=3, progress=False).frames
     b = pipe(data["inputs"], instances=data["parts"], seed=3, progress=False).frames
     assert torch.equal(a, b)
-    others = [pipe(data["inputs"], instances=data["parts"], seed=s, progress=False).frames for s in range(4, 9)]
+    others = [
+        pipe(data["inputs"], instances=data["parts"], seed=s, progress=False).frames for s in range(4, 9)
+    ]
     assert any(not torch.equal(a[0], o[0]) for o in others)
 
 
@@ -92,7 +94,13 @@ def test_face_model_folder_round_trip(tmp_path: Path) -> None:
     folder = pipe.save_pretrained(tmp_path / "face")
     sub = json.loads((folder / "first_frame" / "config.json").read_text())
     assert sub["model_type"] == "pix2pixhd_generator_with_features" and sub["feature_choice"] == "nearest"
-    assert sub["encoder"] == {"input_nc": 3, "output_nc": FEAT, "ngf": 4, "n_downsample": 2, "norm": "instance"}
+    assert sub["encoder"] == {
+        "input_nc": 3,
+        "output_nc": FEAT,
+        "ngf": 4,
+        "n_downsample": 2,
+        "norm": "instance",
+    }
     assert (folder / "first_frame" / "encoder.safetensors").is_file()
     loaded = Vid2VidPipeline.from_pretrained(folder)
     assert loaded.feature_choice == "nearest" and loaded.input_range == (0.0, 1.0)
@@ -118,7 +126,9 @@ def test_single_g_on_labels_without_the_edge_channel(tmp_path: Path) -> None:
     torch.testing.assert_close(out.frames[:2] * 2 - 1, want, atol=1e-6, rtol=0)
     folder = pipe.save_pretrained(tmp_path / "street")
     assert json.loads((folder / "first_frame" / "config.json").read_text())["input"] == "labels"
-    assert torch.equal(Vid2VidPipeline.from_pretrained(folder)(labels, instances, progress=False).frames, out.frames)
+    assert torch.equal(
+        Vid2VidPipeline.from_pretrained(folder)(labels, instances, progress=False).frames, out.frames
+    )
     with pytest.raises(ValueError, match="first_frame_input must be one of"):
         Vid2VidPipeline(gen, first_frame="image_generator", image_generator=ig, first_frame_input="edges")
 

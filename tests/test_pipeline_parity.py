@@ -39,7 +39,9 @@ def _test_path_root() -> Path:
 
 
 # Every case folder present is replayed (other fixtures made by the same protocol included).
-CITY_CASES = sorted(p.name for p in (_test_path_root() / "tp_city_singleG").iterdir() if (p / "config.json").is_file())
+CITY_CASES = sorted(
+    p.name for p in (_test_path_root() / "tp_city_singleG").iterdir() if (p / "config.json").is_file()
+)
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +163,9 @@ def test_street_single_g_cli_convert_and_synthesize(
 # ------------------------------------------------------------------ generator fixtures, through the pipeline
 
 
-@pytest.mark.parametrize("name", ["g_face_s1_d3", "g_pose_s2_d2_nofirst", "g_city_s2_d2", "g_city_s1_d2_noflow"])
+@pytest.mark.parametrize(
+    "name", ["g_face_s1_d3", "g_pose_s2_d2_nofirst", "g_city_s2_d2", "g_city_s1_d2_noflow"]
+)
 def test_generator_fixture_through_the_pipeline(fixtures_dir: Path, name: str) -> None:
     result = check_pipeline_fixture(fixtures_dir / name)
     assert result.n_values > 0 and result.max_abs_diff <= 1e-5, result
@@ -171,7 +175,9 @@ def _converted(fixtures_dir: Path, name: str, **overrides: object) -> tuple[Vid2
     folder = fixtures_dir / name
     cfg = json.loads((folder / "config.json").read_text())
     options = {**cfg, **overrides}
-    converted = convert_original_model(options, [load_original_state_dict(folder / w) for w in cfg["weights"]])
+    converted = convert_original_model(
+        options, [load_original_state_dict(folder / w) for w in cfg["weights"]]
+    )
     return Vid2VidPipeline.from_model_folder(converted), cfg, load_file(folder / "io.safetensors")
 
 
@@ -180,7 +186,10 @@ def test_face_model_takes_its_maps_in_0_1(fixtures_dir: Path, tmp_path: Path) ->
     pipe, cfg, io = _converted(fixtures_dir, "g_face_s1_d3", dataset_mode="face")
     assert pipe.input_range == (0.0, 1.0) and pipe.first_frame == "real"
     out = pipe(io["inputs"], first_frames=io["real"][:2], first_frames_range=(-1, 1), progress=False)
-    assert torch.equal(out.frames[:2] * 2 - 1, io["real"][:2]) or _max_diff(out.frames[:2] * 2 - 1, io["real"][:2]) < 1e-6
+    assert (
+        torch.equal(out.frames[:2] * 2 - 1, io["real"][:2])
+        or _max_diff(out.frames[:2] * 2 - 1, io["real"][:2]) < 1e-6
+    )
     assert _max_diff(out.frames[2:] * 2 - 1, io["expected"]) <= 1e-5
     # The range is recorded in the folder and survives save/load.
     folder = pipe.save_pretrained(tmp_path / "face")
@@ -216,7 +225,13 @@ def test_run_pipeline_fixture_returns_every_generated_frame(fixtures_dir: Path, 
 
 def test_conversion_needs_the_input_range_of_continuous_models(fixtures_dir: Path, tmp_path: Path) -> None:
     folder = fixtures_dir / "g_face_s1_d3"
-    argv = ["convert", "--weights", str(folder / "latest_net_G0.pth"), "--options", str(folder / "config.json")]
+    argv = [
+        "convert",
+        "--weights",
+        str(folder / "latest_net_G0.pth"),
+        "--options",
+        str(folder / "config.json"),
+    ]
     assert main([*argv, "--out", str(tmp_path / "x")]) == 2
     assert main([*argv, "--input-range", "0", "1", "--out", str(tmp_path / "face")]) == 0
     assert load_model_folder(tmp_path / "face").input_range == (0.0, 1.0)

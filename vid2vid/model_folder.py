@@ -103,7 +103,9 @@ def check_input_range(value: Any) -> tuple[float, float] | None:
     try:
         lo, hi = (float(v) for v in value)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"input_range must be a pair [lo, hi] such as [0, 1] or [-1, 1], got {value!r}") from err
+        raise ValueError(
+            f"input_range must be a pair [lo, hi] such as [0, 1] or [-1, 1], got {value!r}"
+        ) from err
     if not lo < hi:
         raise ValueError(f"input_range must have lo < hi, got {value!r}")
     return (lo, hi)
@@ -231,7 +233,9 @@ def save_model_folder(
             "feature_choice": feature_choice,
         }
         if feature_encoder is not None:
-            save_module_weights(feature_encoder, folder / FIRST_FRAME_DIR / ENCODER_FILE, metadata={"format": "pt"})
+            save_module_weights(
+                feature_encoder, folder / FIRST_FRAME_DIR / ENCODER_FILE, metadata={"format": "pt"}
+            )
             sub["encoder"] = encoder_kwargs(feature_encoder)
         write_json(folder / FIRST_FRAME_DIR / CONFIG_FILE, sub)
     if feature_clusters:
@@ -283,7 +287,9 @@ def load_model_folder(
         sub = read_json(sub_path)
         sub_type = sub.get("model_type", "pix2pixhd_generator")
         if sub_type not in _IMAGE_MODEL_TYPES:
-            raise ValueError(f"{sub_path}: model_type must be one of {sorted(_IMAGE_MODEL_TYPES)}, got {sub_type!r}")
+            raise ValueError(
+                f"{sub_path}: model_type must be one of {sorted(_IMAGE_MODEL_TYPES)}, got {sub_type!r}"
+            )
         module_cls, config_cls = _IMAGE_MODEL_TYPES[sub_type]
         image_generator = module_cls(config_cls.from_dict(sub["config"]))
         load_module_weights(image_generator, folder / FIRST_FRAME_DIR / MODEL_FILE)

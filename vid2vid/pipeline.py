@@ -298,7 +298,9 @@ class Vid2VidPipeline:
             else default_first_frame_input(generator.config, image_generator)
         )
         if self.first_frame_input not in FIRST_FRAME_INPUTS:
-            raise ValueError(f"first_frame_input must be one of {FIRST_FRAME_INPUTS}, got {self.first_frame_input!r}")
+            raise ValueError(
+                f"first_frame_input must be one of {FIRST_FRAME_INPUTS}, got {self.first_frame_input!r}"
+            )
         if feature_choice not in FEATURE_CHOICES:
             raise ValueError(f"feature_choice must be one of {FEATURE_CHOICES}, got {feature_choice!r}")
         self.feature_choice = feature_choice
@@ -320,7 +322,9 @@ class Vid2VidPipeline:
                 )
             enc_nc = feature_encoder.out.conv.out_channels
             if enc_nc != feat_nc:
-                raise ValueError(f"the feature encoder makes {enc_nc} channels, the image generator expects {feat_nc}")
+                raise ValueError(
+                    f"the feature encoder makes {enc_nc} channels, the image generator expects {feat_nc}"
+                )
         _check_device_dtype(self.device, self.dtype)
 
     # ------------------------------------------------------------------ loading / saving

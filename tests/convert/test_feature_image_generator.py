@@ -49,7 +49,9 @@ def _pool(x: torch.Tensor, times: int) -> torch.Tensor:
 class _OriginalWithZ(nn.Module):
     """Global_with_z (n_local = 0) or Local_with_z (n_local >= 1), key layout of the original."""
 
-    def __init__(self, in_nc: int, out_nc: int, nz: int, ngf: int, d: int, nb: int, n_local: int, nbl: int) -> None:
+    def __init__(
+        self, in_nc: int, out_nc: int, nz: int, ngf: int, d: int, nb: int, n_local: int, nbl: int
+    ) -> None:
         super().__init__()
         self.d, self.n_local = d, n_local
         g = ngf * 2**n_local
@@ -66,7 +68,9 @@ class _OriginalWithZ(nn.Module):
             up += [nn.ConvTranspose2d(cin, cout, 3, 2, 1, output_padding=1), _norm(cout), nn.ReLU(True)]
         self.model_upsample = nn.Sequential(*up)
         if n_local == 0:
-            self.model_upsample_conv = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(ngf + nz, out_nc, 7), nn.Tanh())
+            self.model_upsample_conv = nn.Sequential(
+                nn.ReflectionPad2d(3), nn.Conv2d(ngf + nz, out_nc, 7), nn.Tanh()
+            )
         for n in range(1, n_local + 1):
             w = ngf * 2 ** (n_local - n)
             cin = in_nc + (nz if n == n_local else 0)
@@ -154,7 +158,11 @@ def _original_encoder(in_nc: int, out_nc: int, ngf: int, d: int) -> nn.Module:
     """pix2pixHD's Encoder layout (``model.*``), without its instance pooling."""
     layers = [nn.ReflectionPad2d(3), nn.Conv2d(in_nc, ngf, 7), _norm(ngf), nn.ReLU(True)]
     for i in range(d):
-        layers += [nn.Conv2d(ngf * 2**i, ngf * 2 ** (i + 1), 3, 2, 1), _norm(ngf * 2 ** (i + 1)), nn.ReLU(True)]
+        layers += [
+            nn.Conv2d(ngf * 2**i, ngf * 2 ** (i + 1), 3, 2, 1),
+            _norm(ngf * 2 ** (i + 1)),
+            nn.ReLU(True),
+        ]
     for i in range(d):
         c = ngf * 2 ** (d - i)
         layers += [nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1), _norm(c // 2), nn.ReLU(True)]
@@ -204,7 +212,9 @@ def test_face_model_converts_with_encoder_and_features_and_runs_as_the_original(
     for k in range(1, n_parts):  # nested rectangles: every part present
         parts[:, 4 * k : 64 - 4 * k, 8 * k : 128 - 8 * k] = k
     real = io["real"][:2]
-    result = pipe(io["inputs"], instances=parts, first_frames=real, first_frames_range=(-1, 1), progress=False)
+    result = pipe(
+        io["inputs"], instances=parts, first_frames=real, first_frames_range=(-1, 1), progress=False
+    )
     assert result.frames.shape == (io["inputs"].shape[0], 3, 64, 128)
     with torch.no_grad():
         for j in range(2):

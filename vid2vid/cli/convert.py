@@ -64,7 +64,9 @@ def register(subparsers: Any) -> None:
         "for face models. Its architecture is read from the weights.",
     )
     first.add_argument("--first-frame-weights", metavar="PTH", help="the single-image generator's .pth")
-    first.add_argument("--first-frame-encoder", metavar="PTH", help="its instance-feature encoder (latest_net_E.pth)")
+    first.add_argument(
+        "--first-frame-encoder", metavar="PTH", help="its instance-feature encoder (latest_net_E.pth)"
+    )
     first.add_argument("--first-frame-features", metavar="NPY", help="its training features (features.npy)")
     first.add_argument(
         "--feature-choice",
@@ -129,9 +131,16 @@ def run(args: argparse.Namespace) -> int:
         options[key.strip()] = _parse_value(value)
     if args.kind == "vid2vid_generator" and "n_scales_spatial" not in options:
         options["n_scales_spatial"] = len(weights)
-    extras = (args.first_frame_weights, args.first_frame_encoder, args.first_frame_features, args.feature_choice)
+    extras = (
+        args.first_frame_weights,
+        args.first_frame_encoder,
+        args.first_frame_features,
+        args.feature_choice,
+    )
     if args.kind != "vid2vid_generator" and (any(x is not None for x in extras) or args.input_range):
-        raise ValueError("--first-frame-* , --feature-choice and --input-range apply to --kind vid2vid_generator")
+        raise ValueError(
+            "--first-frame-* , --feature-choice and --input-range apply to --kind vid2vid_generator"
+        )
 
     state_dicts = [load_original_state_dict(p) for p in weights]
     out = Path(args.out)
@@ -173,7 +182,9 @@ def run(args: argparse.Namespace) -> int:
                 f"{converted.first_frame_input!r}, features {converted.feature_choice if converted.feature_clusters else 'none'})"
             )
     else:
-        model, config = convert_original(args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm)
+        model, config = convert_original(
+            args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm
+        )
         record = {
             "license": ORIGINAL_LICENSE,
             "converted_from": {"files": [p.name for p in weights], "original_options": options},

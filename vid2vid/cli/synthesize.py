@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--first-frames",
         default=None,
         help="real first frames (folder or video): the history for first_frame=real, or the frames whose "
-        "features pick the training features of models with feature_choice=nearest (face)"
+        "features pick the training features of models with feature_choice=nearest (face)",
     )
     parser.add_argument(
         "--first-frame",
@@ -79,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
         from vid2vid.checkpoint import save_state_dict
 
         path = save_state_dict(
-            {"frames": output.frames.float().cpu().contiguous(), "first_index": torch.tensor(output.first_index)},
+            {
+                "frames": output.frames.float().cpu().contiguous(),
+                "first_index": torch.tensor(output.first_index),
+            },
             args.out,
         )
     else:

@@ -336,7 +336,9 @@ def convert_feature_image_generator(
     return model
 
 
-def _count(sd: Mapping[str, Tensor], pattern: str, start: int = 0, step: int = 1, ndim: int | None = None) -> int:
+def _count(
+    sd: Mapping[str, Tensor], pattern: str, start: int = 0, step: int = 1, ndim: int | None = None
+) -> int:
     n = 0
     while (key := pattern.format(start + step * n)) in sd and (ndim is None or sd[key].dim() == ndim):
         n += 1
@@ -361,7 +363,9 @@ def infer_image_generator_config(
         d = _count(sd, "model_downsample.{}.weight", start=4, step=3, ndim=4)
         n_blocks = _count(sd, "model_resnet.{}.conv_block.1.weight")
         if d == 0 or n_blocks == 0:
-            raise ConversionError("not a Global_with_z / Local_with_z generator (no stride-2 layers or blocks)")
+            raise ConversionError(
+                "not a Global_with_z / Local_with_z generator (no stride-2 layers or blocks)"
+            )
         deepest = int(sd[f"model_downsample.{4 + 3 * (d - 1)}.weight"].shape[0])
         nz = int(sd["model_resnet.0.conv_block.1.weight"].shape[0]) - deepest
         ngf_global = int(stem.shape[0])
@@ -558,7 +562,9 @@ def convert_original(
     if kind == "pix2pixhd_with_features":
         fcfg = infer_image_generator_config(state_dicts[0], str(options.get("norm", "instance")))
         if not isinstance(fcfg, FeatureImageGeneratorConfig):
-            raise ConversionError(f"{name} is a plain pix2pixHD generator: use pix2pixhd_global or pix2pixhd_local")
+            raise ConversionError(
+                f"{name} is a plain pix2pixHD generator: use pix2pixhd_global or pix2pixhd_local"
+            )
         return convert_feature_image_generator(state_dicts[0], fcfg, fcfg.norm, name), fcfg.to_dict()
     if kind == "multiscale_patch_discriminator":
         kwargs = discriminator_kwargs_from_options(options)

@@ -80,12 +80,16 @@ def features_from_mapping(features: Any, drop_last_column: bool = True) -> dict[
         drop_last_column: drop the original's trailing area-ratio column.
     """
     if not isinstance(features, dict) or not features:
-        raise ValueError(f"expected a non-empty dictionary {{label: (N, F) array}}, got {type(features).__name__}")
+        raise ValueError(
+            f"expected a non-empty dictionary {{label: (N, F) array}}, got {type(features).__name__}"
+        )
     out: dict[str, Tensor] = {}
     for label, rows in features.items():
         array = np.asarray(rows, dtype=np.float32)
         if array.ndim != 2 or array.shape[1] < (2 if drop_last_column else 1):
-            raise ValueError(f"features of class {label} must be a 2-D array (N, F + 1), got shape {array.shape}")
+            raise ValueError(
+                f"features of class {label} must be a 2-D array (N, F + 1), got shape {array.shape}"
+            )
         if drop_last_column:
             array = array[:, :-1]
         out[f"class_{int(label)}"] = torch.from_numpy(np.ascontiguousarray(array))

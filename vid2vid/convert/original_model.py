@@ -45,7 +45,9 @@ def infer_encoder_kwargs(state_dict: Mapping[str, Tensor]) -> dict[str, Any]:
     while f"model.{4 + 3 * n_layers}.weight" in state_dict:
         n_layers += 1
     if n_layers == 0 or n_layers % 2:
-        raise ConversionError(f"instance-feature encoder: {n_layers} (transposed) convolutions, expected 2 * n_downsample")
+        raise ConversionError(
+            f"instance-feature encoder: {n_layers} (transposed) convolutions, expected 2 * n_downsample"
+        )
     n_down = n_layers // 2
     final = state_dict.get(f"model.{4 + 6 * n_down + 1}.weight")
     if final is None:
@@ -100,7 +102,9 @@ def convert_original_model(
         ValueError: contradictory inputs (a first-frame model for a ``no_first_img`` model, features
             without a generator that uses them, ...).
     """
-    generator, _ = convert_original("vid2vid_generator", options, generator_state_dicts, source_names, norm=norm)
+    generator, _ = convert_original(
+        "vid2vid_generator", options, generator_state_dicts, source_names, norm=norm
+    )
     assert isinstance(generator, SequentialGenerator)
     c = generator.config
     if input_range is None:
@@ -124,10 +128,14 @@ def convert_original_model(
         icfg = infer_image_generator_config(first_frame_state_dict)
         base = c.label_nc if c.label_nc > 0 else c.input_nc
         if isinstance(icfg, FeatureImageGeneratorConfig):
-            image_generator = convert_feature_image_generator(first_frame_state_dict, icfg, "instance", first_frame_name)
+            image_generator = convert_feature_image_generator(
+                first_frame_state_dict, icfg, "instance", first_frame_name
+            )
             in_nc, feat_nc = icfg.input_nc, icfg.feature_nc
         else:
-            image_generator = convert_image_generator(first_frame_state_dict, icfg, "instance", first_frame_name)
+            image_generator = convert_image_generator(
+                first_frame_state_dict, icfg, "instance", first_frame_name
+            )
             in_nc, feat_nc = icfg.input_nc, 0
         if in_nc == base:
             first_frame_input = "labels"  # --use_single_G: the label channels without the edge channel
@@ -148,7 +156,9 @@ def convert_original_model(
             if bad:
                 raise ValueError(f"features must be (N, {feat_nc}) per class, got {bad}")
         elif features is not None or encoder_state_dict is not None:
-            raise ValueError(f"{first_frame_name} takes no instance features; do not give an encoder or features")
+            raise ValueError(
+                f"{first_frame_name} takes no instance features; do not give an encoder or features"
+            )
         if encoder_state_dict is not None:
             files.append("latest_net_E.pth")
             encoder = convert_instance_encoder(

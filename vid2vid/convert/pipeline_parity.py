@@ -136,4 +136,6 @@ def check_pipeline_fixture(
             )
         diff = max(diff, float((ours[key] - ref).abs().max()))
         count += ref.numel()
-    return ParityResult(folder.name, str(read_original_options(folder / "config.json").get("kind")), diff, count)
+    return ParityResult(
+        folder.name, str(read_original_options(folder / "config.json").get("kind")), diff, count
+    )

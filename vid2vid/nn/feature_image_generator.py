@@ -96,7 +96,9 @@ def _width(base: int, level: int, cap: int) -> int:
 class _FeatureEnhancer(nn.Module):
     """One local enhancer: ``encoder(x [+ z]) + coarse [‖ z↓]`` → blocks → transposed conv."""
 
-    def __init__(self, in_nc: int, ngf: int, extra_nc: int, n_blocks: int, norm: str, padding_type: str) -> None:
+    def __init__(
+        self, in_nc: int, ngf: int, extra_nc: int, n_blocks: int, norm: str, padding_type: str
+    ) -> None:
         super().__init__()
         self.encoder = DownsamplingEncoder(in_nc, ngf, 1, 0, norm, padding_type)
         width = 2 * ngf + extra_nc
@@ -159,8 +161,10 @@ class FeatureImageGenerator(nn.Module):
             raise ValueError(f"this generator needs instance features (B, {c.feature_nc}, H, W)")
         if inputs.dim() != 4 or inputs.shape[1] != c.input_nc:
             raise ValueError(f"inputs must be (B, {c.input_nc}, H, W), got {tuple(inputs.shape)}")
-        if features.dim() != 4 or features.shape[1] != c.feature_nc or (
-            features.shape[0] != inputs.shape[0] or features.shape[-2:] != inputs.shape[-2:]
+        if (
+            features.dim() != 4
+            or features.shape[1] != c.feature_nc
+            or (features.shape[0] != inputs.shape[0] or features.shape[-2:] != inputs.shape[-2:])
         ):
             raise ValueError(
                 f"features must be (B, {c.feature_nc}, H, W) matching inputs {tuple(inputs.shape)}, "
