@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -251,3 +252,61 @@ def test_first_frame_model_of_a_no_first_img_model_is_refused(fixtures_dir: Path
             [load_original_state_dict(folder / "latest_net_G0.pth")],
             first_frame_state_dict=load_original_state_dict(folder / "latest_net_G_512.pth"),
         )
+
+
+def _npy_folder(frames: torch.Tensor, folder: Path) -> Path:
+    folder.mkdir()
+    for t, frame in enumerate(frames):
+        np.save(folder / f"{t:05d}.npy", frame.numpy())
+    return folder
+
+
+def test_face_and_pose_models_through_vid2vid_synthesize(fixtures_dir: Path, tmp_path: Path) -> None:
+    """Continuous maps as .npy folders (lossless), real first frames in [-1, 1] as they are."""
+    for name, extra in (
+        ("g_face_s1_d3", ["--input-range", "0", "1"]),
+        ("g_pose_s2_d2_nofirst", ["--set", "dataset_mode=pose"]),
+    ):
+        src = fixtures_dir / name
+        cfg = json.loads((src / "config.json").read_text())
+        io = load_file(src / "io.safetensors")
+        weights = [str(src / w) for w in cfg["weights"]]
+        model = tmp_path / f"{name}_model"
+        assert (
+            main(
+                [
+                    "convert",
+                    "--weights",
+                    *weights,
+                    "--options",
+                    str(src / "config.json"),
+                    *extra,
+                    "--out",
+                    str(model),
+                ]
+            )
+            == 0
+        )
+        maps = _npy_folder(io["inputs"], tmp_path / f"{name}_maps")
+        out = tmp_path / f"{name}.safetensors"
+        argv = [
+            "synthesize",
+            "--model",
+            str(model),
+            "--labels",
+            str(maps),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+        if not cfg["no_first_img"]:
+            real = _npy_folder(io["real"][:2], tmp_path / f"{name}_real")
+            argv += ["--first-frames", str(real), "--first-frames-range", "-1", "1"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # random [0, 1] maps given to the [-1, 1] pose model
+            assert main(argv) == 0
+        result = load_file(out)
+        start = 2 - int(result["first_index"])
+        assert _max_diff(result["frames"][start:] * 2 - 1, io["expected"]) <= 1e-5, name

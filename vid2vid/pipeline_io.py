@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from vid2vid.pipeline_output import Vid2VidPipelineOutput
 __all__ = [
     "id_clip",
     "image_clip",
+    "read_map_file",
     "streamed_frame",
     "float_frames",
     "int_ids",
@@ -161,6 +163,46 @@ def float_frames(
     return (tensor.float() - lo) / (hi - lo) * (t_hi - t_lo) + t_lo
 
 
+def _is_npy(value: Any) -> bool:
+    return isinstance(value, (str, os.PathLike)) and str(value).lower().endswith(".npy")
+
+
+def read_map_file(path: str | os.PathLike[str]) -> np.ndarray:
+    """One ``.npy`` input map (``(C, H, W)`` or a clip ``(T, C, H, W)``, any float dtype) → float32.
+
+    Read with ``allow_pickle=False``: only plain arrays are accepted.
+    """
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise ValueError(f"cannot read input maps from {path}: {err}") from err
+    if array.dtype.kind != "f" or array.ndim not in (3, 4):
+        raise ValueError(
+            f"{path}: input maps must be a float (C, H, W) or (T, C, H, W) array, got {array.dtype} {array.shape}"
+        )
+    return array.astype(np.float32)
+
+
+def _npy_clip(path: Path) -> np.ndarray | None:
+    """A ``.npy`` clip file or a folder of per-frame ``.npy`` maps → ``(T, C, H, W)``; ``None`` otherwise."""
+    if path.is_file() and _is_npy(path):
+        array = read_map_file(path)
+        return array if array.ndim == 4 else array[None]
+    if path.is_dir():
+        from vid2vid.data.io import natural_sort_key
+
+        files = sorted(
+            (p for p in path.iterdir() if _is_npy(p) and not p.name.startswith(".")),
+            key=lambda p: natural_sort_key(p.name),
+        )
+        if files:
+            maps = [read_map_file(p) for p in files]
+            if any(m.ndim != 3 for m in maps) or len({m.shape for m in maps}) != 1:
+                raise ValueError(f"the .npy maps in {path} must all be (C, H, W) of one shape")
+            return np.stack(maps)
+    return None
+
+
 def image_clip(
     value: Any,
     name: str,
@@ -175,10 +217,20 @@ def image_clip(
     """
     ranges = (value_range, target_range)
     if isinstance(value, (str, os.PathLike)):
+        maps = _npy_clip(Path(value))
+        if maps is not None:  # continuous input maps stored losslessly, e.g. by `vid2vid build-inputs`
+            return float_frames(torch.from_numpy(maps), f"{name} ({value})", channels, *ranges).unsqueeze(
+                0
+            ), False
         from vid2vid.data.io import read_frames
 
         frames = torch.from_numpy(read_frames(value))
         return float_frames(frames, f"{name} ({value})", channels, *ranges).unsqueeze(0), False
+    if is_frame_list(value) and all(_is_npy(v) for v in value):
+        maps = [read_map_file(v) for v in value]
+        if any(m.ndim != 3 for m in maps) or len({m.shape for m in maps}) != 1:
+            raise ValueError(f"{name}: the .npy maps must all be (C, H, W) of one shape")
+        return float_frames(torch.from_numpy(np.stack(maps)), name, channels, *ranges).unsqueeze(0), False
     if is_frame_list(value):
         from vid2vid.data.io import read_image
 

@@ -25,7 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", required=True, help="model folder or Hugging Face Hub repo id (org/name)")
     parser.add_argument("--revision", default=None, help="Hub branch, tag or commit (default main)")
     parser.add_argument(
-        "--labels", required=True, help="folder of label PNGs (or video for continuous inputs)"
+        "--labels",
+        required=True,
+        help="folder of label PNGs; for continuous-input models a folder of per-frame (C, H, W) .npy maps "
+        "in the model's input range (as `vid2vid build-inputs` writes them), a frame folder or a video",
     )
     parser.add_argument(
         "--instances", default=None, help="folder of instance-map PNGs (models with use_instance)"
@@ -35,6 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="real first frames (folder or video): the history for first_frame=real, or the frames whose "
         "features pick the training features of models with feature_choice=nearest (face)",
+    )
+    parser.add_argument(
+        "--first-frames-range",
+        nargs=2,
+        type=float,
+        default=(0.0, 1.0),
+        metavar=("LO", "HI"),
+        help="value range of float first frames given as .npy maps: 0 1 (default) or -1 1 (used as they are)",
     )
     parser.add_argument(
         "--first-frame",
@@ -72,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         args.labels,
         instances=args.instances,
         first_frames=args.first_frames,
+        first_frames_range=tuple(args.first_frames_range),
         seed=args.seed,
         progress=not args.quiet,
     )
