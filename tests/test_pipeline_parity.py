@@ -183,14 +183,10 @@ def _converted(fixtures_dir: Path, name: str, **overrides: object) -> tuple[Vid2
 
 
 def test_face_model_takes_its_maps_in_0_1(fixtures_dir: Path, tmp_path: Path) -> None:
-    torch.set_num_threads(1)
     pipe, cfg, io = _converted(fixtures_dir, "g_face_s1_d3", dataset_mode="face")
     assert pipe.input_range == (0.0, 1.0) and pipe.first_frame == "real"
     out = pipe(io["inputs"], first_frames=io["real"][:2], first_frames_range=(-1, 1), progress=False)
-    assert (
-        torch.equal(out.frames[:2] * 2 - 1, io["real"][:2])
-        or _max_diff(out.frames[:2] * 2 - 1, io["real"][:2]) < 1e-6
-    )
+    assert _max_diff(out.frames[:2] * 2 - 1, io["real"][:2]) < 1e-6  # the given frames, output as they are
     assert _max_diff(out.frames[2:] * 2 - 1, io["expected"]) <= 1e-5
     # The range is recorded in the folder and survives save/load.
     folder = pipe.save_pretrained(tmp_path / "face")
@@ -201,7 +197,6 @@ def test_face_model_takes_its_maps_in_0_1(fixtures_dir: Path, tmp_path: Path) ->
 
 
 def test_pose_model_takes_its_maps_in_minus1_1(fixtures_dir: Path) -> None:
-    torch.set_num_threads(1)
     pipe, cfg, io = _converted(fixtures_dir, "g_pose_s2_d2_nofirst", dataset_mode="pose")
     assert pipe.input_range == (-1.0, 1.0) and pipe.first_frame == "zeros"
     maps = io["inputs"]  # random maps in [0, 1]: a valid [-1, 1] input, fed unchanged
