@@ -18,8 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="synthesise a video from a label clip with a trained or converted model",
         description=(
             "Load a model folder or Hub repo (Vid2VidPipeline.from_pretrained) and synthesise one output "
-            "frame per input label frame. Labels: a folder of single-channel label PNGs (or, for "
-            "continuous-input models, a video file / frame folder)."
+            "frame per input label frame (models that start from zeros: from frame n_frames_G - 1 on, as the "
+            "original's test.py). Labels: a folder of single-channel label PNGs (or, for continuous-input "
+            "models, a folder of .npy maps, a video file or a frame folder)."
         ),
     )
     parser.add_argument("--model", required=True, help="model folder or Hugging Face Hub repo id (org/name)")
