@@ -211,6 +211,8 @@ def save_model_folder(
     """
     check_first_frame_policy(first_frame, image_generator is not None)
     input_range = check_input_range(input_range)
+    if input_range is not None and generator.config.label_nc > 0:
+        raise ValueError("input_range applies to continuous inputs (label_nc == 0), not to label models")
     if first_frame_input is None:
         first_frame_input = default_first_frame_input(generator.config, image_generator)
     _check_first_frame_options(first_frame_input, feature_choice, feature_encoder)

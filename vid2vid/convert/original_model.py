@@ -107,9 +107,15 @@ def convert_original_model(
     )
     assert isinstance(generator, SequentialGenerator)
     c = generator.config
-    if input_range is None:
-        input_range = original_input_range(options)
-    input_range = check_input_range(input_range) if c.label_nc == 0 else None
+    if c.label_nc > 0:
+        if input_range is not None:
+            raise ValueError(
+                "an input range applies to continuous-input models (label_nc=0), not to label models"
+            )
+    else:
+        input_range = check_input_range(
+            input_range if input_range is not None else original_input_range(options)
+        )
     files = list(source_names or [])
     first_frame = "zeros" if c.no_first_frame else "real"
     image_generator = encoder = None

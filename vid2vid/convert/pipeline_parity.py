@@ -97,7 +97,9 @@ def run_pipeline_fixture(
         labels: Any = io["labels"].long()
     else:
         labels = io["inputs"]
-    if pipe.first_frame == "real" and not cfg.get("no_first_img"):
+    if pipe.first_frame == "real":
+        if "real" not in io:
+            raise ValueError(f"fixture {folder} starts from real frames but io.safetensors holds no 'real'")
         kwargs["first_frames"] = io["real"][: tg - 1]
         kwargs["first_frames_range"] = (-1.0, 1.0)
     out = pipe(labels, **kwargs)
