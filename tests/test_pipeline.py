@@ -135,6 +135,13 @@ def test_real_first_frames_are_output_as_given() -> None:
         pipe(labels, instances, first_frames=real[:1], progress=False)
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
         pipe(labels, instances, first_frames=real * 2 - 1, progress=False)
+    # Frames in the library's internal range are taken as they are.
+    internal = pipe(labels, instances, first_frames=real * 2 - 1, first_frames_range=(-1, 1), progress=False)
+    torch.testing.assert_close(internal.frames[:2], real[:2], atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match=r"first_frames_range must be \(0, 1\) or \(-1, 1\)"):
+        pipe(labels, instances, first_frames=real, first_frames_range=(0, 255), progress=False)
+    with pytest.raises(ValueError, match="input_range applies to continuous inputs"):
+        Vid2VidPipeline(pipe.generator, "real", input_range=(0, 1))
     zeros = pipe(labels, instances, progress=False, first_frame="zeros")
     assert zeros.frames.shape == (3, 3, H, W) and zeros.first_index == 2
 
