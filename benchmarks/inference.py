@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     if args.smoke:
         args.sizes, args.n_scales, args.ngf = [(256, 128)], [1], [32]
-        args.iters, args.warmup, args.stream_lengths = 1, 1, [2, 4]
+        args.iters, args.warmup, args.stream_lengths = 1, 1, [3, 5]
         args.stream_size = [(128, 64)]
         args.device = "cpu" if args.device == "auto" else args.device
     devices = ["cpu", "cuda"] if args.device == "auto" else [args.device]

@@ -1,30 +1,29 @@
-"""Convert an original NVIDIA/vid2vid checkpoint (+ its pix2pixHD first-frame generator) and upload it.
+"""Convert an original NVIDIA/vid2vid checkpoint (+ its single-image first-frame generator) and upload it.
 
 Usage::
 
     python examples/convert_original_checkpoint.py \\
         --checkpoint checkpoints/label2city_1024_g1 \\
-        --first-frame-weights checkpoints/label2city_1024_g1/latest_net_G.pth \\
-        --first-frame-options '{"label_nc": 35, "ngf": 32, "n_downsample_global": 4, "n_local_enhancers": 1, "netG": "local"}' \\
+        --first-frame-weights checkpoints/label2city_single/latest_net_G_1024.pth \\
         --out converted/street-1024 --push org/vid2vid-street-1024
 
 The sequential generator is converted from ``latest_net_G0.pth`` [``G1`` ...] and ``opt.txt`` in
-``--checkpoint`` (the same as ``vid2vid convert --weights DIR --out DIR``). The optional
-pix2pixHD generator becomes the model's first-frame generator (``first_frame="image_generator"``).
-Converted weights keep the original's licence, CC BY-NC-SA 4.0 (non-commercial); it is written
-into ``config.json`` and the model card, and must be respected when you share them.
+``--checkpoint``; the optional single-image generator (the original's ``--use_single_G``:
+``label2city_single/latest_net_G_{512,1024,2048}.pth``, architecture read from the weights) becomes
+the first-frame generator (``first_frame="image_generator"``), fed the one-hot labels without the
+instance-edge channel as the original does. This is ``vid2vid convert --weights DIR
+--first-frame-weights PTH --out DIR``. Converted weights keep the original's licence, CC BY-NC-SA 4.0
+(non-commercial); it is written into ``config.json`` and the model card, and must be respected when
+you share them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from vid2vid import Vid2VidPipeline
 from vid2vid.cli.main import main as cli_main
-from vid2vid.convert import convert_original, load_original_state_dict
-from vid2vid.model_folder import load_model_folder, save_model_folder
 
 
 def main() -> None:
@@ -33,35 +32,21 @@ def main() -> None:
         "--checkpoint", required=True, type=Path, help="folder with latest_net_G*.pth and opt.txt"
     )
     parser.add_argument(
-        "--first-frame-weights", type=Path, help="pix2pixHD latest_net_G.pth for the first frames"
-    )
-    parser.add_argument(
-        "--first-frame-options", help="JSON of the pix2pixHD options (label_nc, ngf, netG, ...)"
+        "--first-frame-weights",
+        type=Path,
+        help="label2city_single/latest_net_G_<size>.pth for the first frames",
     )
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--push", help="Hub repo id to upload to (needs a write token: `hf auth login`)")
     parser.add_argument("--private", action="store_true")
     args = parser.parse_args()
 
-    # 1. The sequential generator: the CLI checks every tensor maps onto the architecture.
-    if cli_main(["convert", "--weights", str(args.checkpoint), "--out", str(args.out)]) != 0:
-        raise SystemExit("conversion failed")
-
-    # 2. Optionally the pix2pixHD first-frame generator, assembled into the same model folder.
+    # The CLI checks that every tensor maps onto the architecture the options describe.
+    argv = ["convert", "--weights", str(args.checkpoint), "--out", str(args.out)]
     if args.first_frame_weights:
-        options = json.loads(args.first_frame_options or "{}")
-        kind = "pix2pixhd_local" if options.get("netG") == "local" else "pix2pixhd_global"
-        state = load_original_state_dict(args.first_frame_weights)
-        image_generator, _ = convert_original(kind, options, [state], [args.first_frame_weights.name])
-        folder = load_model_folder(args.out)
-        save_model_folder(
-            args.out,
-            folder.generator,
-            first_frame="image_generator",
-            image_generator=image_generator,
-            labels=folder.labels,
-            metadata=folder.metadata,
-        )
+        argv += ["--first-frame-weights", str(args.first_frame_weights)]
+    if cli_main(argv) != 0:
+        raise SystemExit("conversion failed")
 
     pipe = Vid2VidPipeline.from_pretrained(args.out)
     pipe.save_pretrained(args.out)  # adds the README.md model card (licence from config.json)

@@ -49,10 +49,12 @@ def main() -> None:
     inst_files = list_frame_files(args.instances) if args.instances else None
     out_dir = Path(args.out).with_suffix("")
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Models that start from zeros output from label frame n_frames_G - 1 on (as the original's test.py).
+    offset = pipe.config.n_frames_G - 1 if args.first_frames is None and pipe.first_frame == "zeros" else 0
     for t, image in enumerate(
         pipe.stream(label_files, inst_files, first_frames=args.first_frames, output_type="pil")
     ):
-        image.save(out_dir / f"{t:05d}.png")
+        image.save(out_dir / f"{t + offset:05d}.png")
     print("wrote frames to", out_dir)
 
 

@@ -63,31 +63,42 @@ def clip(t: int = 5, batch: int | None = None, seed: int = 0) -> tuple[torch.Ten
 # ------------------------------------------------------------------------------------- outputs
 
 
-def test_zeros_policy_outputs_every_frame_in_unit_range() -> None:
+def test_zeros_policy_is_the_originals_test_loop_without_padding() -> None:
+    """As test.py with no_first_img: window i covers labels i..i+2, history starts at zero, no padding."""
     pipe = tiny_pipeline("zeros")
     labels, instances = clip(5)
     out = pipe(labels, instances, progress=False, return_flows=True)
     assert isinstance(out, Vid2VidPipelineOutput)
-    assert out.frames.shape == (5, 3, H, W) and out.frames.dtype == torch.float32
+    assert out.first_index == 2
+    assert out.frames.shape == (3, 3, H, W) and out.frames.dtype == torch.float32
     assert 0.0 <= float(out.frames.min()) and float(out.frames.max()) <= 1.0
-    assert out.flows.shape == (5, 2, H, W) and out.weights.shape == (5, 1, H, W)
-    # The zeros policy pads the labels at the start: frame 0 is the generator's own (hallucinated) output.
+    assert out.flows.shape == (3, 2, H, W) and out.weights.shape == (3, 1, H, W)
+    # Independent replay: hand-written window loop over the raw generator modules.
     gen = pipe.generator
     with torch.inference_mode():
-        enc = gen.encode_inputs(labels[None, :1], instances[None, :1])
-        first, _ = gen.step(enc.expand(-1, 3, -1, -1, -1), gen.init_state(None, 1, H, W))
-    torch.testing.assert_close(out.frames[0], ((first.image[0] + 1) / 2).clamp(0, 1))
+        enc = gen.encode_inputs(labels[None], instances[None])
+        history = torch.zeros(1, 2, 3, H, W)
+        for i in range(3):
+            o = gen(enc[:, i : i + 3], [history], use_raw_only=i == 0)
+            torch.testing.assert_close(out.frames[i], ((o.image[0] + 1) / 2).clamp(0, 1), atol=0, rtol=0)
+            history = torch.cat([history[:, 1:], o.image[:, None]], dim=1)
+    with pytest.raises(ValueError, match="needs at least n_frames_G = 3"):
+        pipe(labels[:2], instances[:2], progress=False)
+    with pytest.raises(ValueError, match="needs at least n_frames_G = 3"):
+        list(pipe.stream(iter(labels[:2]), iter(instances[:2])))
 
 
 def test_output_types_agree() -> None:
     pipe = tiny_pipeline("zeros")
     labels, instances = clip(4)
     pt = pipe(labels, instances, progress=False).frames
-    arr = pipe(labels, instances, progress=False, output_type="np").frames
+    arr = pipe(labels, instances, progress=False, output_type="np")
+    assert arr.first_index == 2
+    arr = arr.frames
     pil = pipe(labels, instances, progress=False, output_type="pil").frames
-    assert arr.shape == (4, H, W, 3) and arr.dtype == np.float32
+    assert arr.shape == (2, H, W, 3) and arr.dtype == np.float32
     np.testing.assert_allclose(arr, pt.permute(0, 2, 3, 1).numpy(), atol=1e-6)
-    assert len(pil) == 4 and pil[0].size == (W, H) and pil[0].mode == "RGB"
+    assert len(pil) == 2 and pil[0].size == (W, H) and pil[0].mode == "RGB"
     np.testing.assert_array_equal(np.stack([np.asarray(p) for p in pil]), frames_to_uint8(pt))
     with pytest.raises(ValueError, match="output_type"):
         pipe(labels, instances, progress=False, output_type="jpg")
@@ -95,9 +106,9 @@ def test_output_types_agree() -> None:
 
 def test_batch_of_clips_matches_single_clips() -> None:
     pipe = tiny_pipeline("zeros")
-    labels, instances = clip(4, batch=2)
+    labels, instances = clip(5, batch=2)
     out = pipe(labels, instances, progress=False)
-    assert out.frames.shape == (2, 4, 3, H, W)
+    assert out.frames.shape == (2, 3, 3, H, W)
     for b in range(2):
         single = pipe(labels[b], instances[b], progress=False).frames
         # A random network's recurrence amplifies float rounding over time: compare the first frames tightly.
@@ -124,8 +135,15 @@ def test_real_first_frames_are_output_as_given() -> None:
         pipe(labels, instances, first_frames=real[:1], progress=False)
     with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
         pipe(labels, instances, first_frames=real * 2 - 1, progress=False)
+    # Frames in the library's internal range are taken as they are.
+    internal = pipe(labels, instances, first_frames=real * 2 - 1, first_frames_range=(-1, 1), progress=False)
+    torch.testing.assert_close(internal.frames[:2], real[:2], atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match=r"first_frames_range must be \(0, 1\) or \(-1, 1\)"):
+        pipe(labels, instances, first_frames=real, first_frames_range=(0, 255), progress=False)
+    with pytest.raises(ValueError, match="input_range applies to continuous inputs"):
+        Vid2VidPipeline(pipe.generator, "real", input_range=(0, 1))
     zeros = pipe(labels, instances, progress=False, first_frame="zeros")
-    assert zeros.frames.shape == (5, 3, H, W)
+    assert zeros.frames.shape == (3, 3, H, W) and zeros.first_index == 2
 
 
 def test_image_generator_first_frames_and_seeded_features() -> None:
@@ -250,7 +268,7 @@ def _stream_peak(pipe: Vid2VidPipeline, n_frames: int, keep: bool = False) -> in
         for out in pipe.stream(frames, (torch.zeros(H, W, dtype=torch.long) for _ in range(n_frames))):
             if keep:
                 kept.append(out)
-    assert len(kept) == (n_frames if keep else 0)
+    assert len(kept) == (n_frames - 2 if keep else 0)
     return mode.peak
 
 
@@ -353,7 +371,7 @@ def test_save_video(tmp_path: Path, name: str) -> None:
     from vid2vid.data.io import read_frames
 
     pipe = tiny_pipeline("zeros")
-    labels, instances = clip(3)
+    labels, instances = clip(5)
     out = pipe(labels, instances, progress=False)
     path = pipe.save_video(out, tmp_path / name, fps=10)
     frames = read_frames(path)
@@ -381,10 +399,11 @@ def test_continuous_inputs_from_tensor_folder_and_video(tmp_path: Path) -> None:
     torch.manual_seed(0)
     gen = SequentialGenerator(label_nc=0, input_nc=3, ngf=8, n_downsample=2, n_blocks=1, no_first_frame=True)
     pipe = Vid2VidPipeline(gen.eval(), first_frame="zeros")
-    frames = np.random.default_rng(0).integers(0, 256, (3, H, W, 3), dtype=np.uint8)
+    frames = np.random.default_rng(0).integers(0, 256, (5, H, W, 3), dtype=np.uint8)
     ref = pipe(frames, progress=False).frames
-    assert ref.shape == (3, 3, H, W)
-    as_float = pipe(torch.from_numpy(frames).permute(0, 3, 1, 2) / 255.0, progress=False).frames
+    assert ref.shape == (3, 3, H, W) and pipe.input_range == (-1.0, 1.0)
+    # Floats are given in the model's input range ([-1, 1] unless the folder records another).
+    as_float = pipe(torch.from_numpy(frames).permute(0, 3, 1, 2) / 127.5 - 1.0, progress=False).frames
     torch.testing.assert_close(as_float, ref, atol=1e-5, rtol=0)
     folder = write_video(frames, tmp_path / "inputs")
     assert torch.equal(pipe(folder, progress=False).frames, ref)
@@ -404,7 +423,7 @@ def test_inference_benchmark_smoke_prints_a_result_row(
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "bench_inference", module)  # dataclasses look their module up
     spec.loader.exec_module(module)
-    assert module.main(["--smoke", "--stream-lengths", "2"]) == 0
+    assert module.main(["--smoke", "--stream-lengths", "3"]) == 0
     printed = capsys.readouterr().out
     rows = [
         line for line in printed.splitlines() if line.startswith("| cpu | float32 | no | 256x128 | 1 | 32 |")
@@ -412,4 +431,4 @@ def test_inference_benchmark_smoke_prints_a_result_row(
     assert len(rows) == 1
     cells = [c.strip() for c in rows[0].strip("|").split("|")]
     assert float(cells[6]) > 0 and float(cells[8]) > 0  # frames/s and peak MiB
-    assert "| cpu | 128x64 | 32 | 2 |" in printed
+    assert "| cpu | 128x64 | 32 | 3 |" in printed

@@ -7,15 +7,23 @@ follows the diffusers / huggingface_hub conventions: ``from_pretrained`` (a loca
 repo id), ``save_pretrained``, ``push_to_hub``, a chainable ``.to()``, and a ``__call__`` that
 returns a dataclass (:class:`~vid2vid.pipeline_output.Vid2VidPipelineOutput`).
 
-Frames are produced one time step at a time, exactly as the original's test loop: the generator
-sees the last ``n_frames_G`` label maps and its own ``n_frames_G - 1`` previous outputs. The
-first ``n_frames_G - 1`` frames come from the first-frame policy:
+Frames are produced one time step at a time, exactly as the original's ``test.py``: the
+generator sees the last ``n_frames_G`` label maps and its own ``n_frames_G - 1`` previous
+outputs. The history before the first step comes from the first-frame policy:
 
 * ``"real"``: the caller's real frames (``first_frames=``), output as they are;
-* ``"image_generator"``: generated frame by frame by the bundled pix2pixHD generator;
-* ``"zeros"``: the label sequence is padded at the start by repeating its first label map
-  ``n_frames_G - 1`` times and the history starts at zero, so the sequential generator itself
-  produces all ``T`` frames (for models trained with ``no_first_frame``).
+* ``"image_generator"``: generated frame by frame by the bundled single-image generator, fed
+  the one-hot labels without the instance-edge channel (``first_frame_input="labels"``, the
+  original's ``--use_single_G``) or the full frame encoding, plus instance features chosen at
+  random per class (seeded) or, as the original's face models, from the training image whose
+  features are nearest to those the encoder extracts from the real first frames;
+* ``"zeros"``: the history starts at zero (models trained with ``no_first_frame``); as in the
+  original, the first output is frame ``n_frames_G - 1`` and the first ``n_frames_G - 1`` label
+  maps only condition it (no padding), so a clip of ``T`` maps gives ``T - n_frames_G + 1`` frames.
+
+Continuous input maps (face edges, pose renderings) are fed to the generator in the value range
+the model was trained with (``input_range``, recorded in the model folder: ``[0, 1]`` for the
+original's face models, ``[-1, 1]`` for its pose models); see ``docs/pipeline.md``.
 
 :meth:`Vid2VidPipeline.stream` runs the same loop over iterables of frames with memory that
 does not grow with the clip length.
@@ -26,6 +34,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -38,15 +47,22 @@ from torch import Tensor
 from vid2vid.data.labels import check_label_ids
 from vid2vid.model_folder import (
     CONFIG_FILE,
+    DEFAULT_INPUT_RANGE,
+    FEATURE_CHOICES,
     FEATURES_FILE,
     FIRST_FRAME_DIR,
+    FIRST_FRAME_INPUTS,
     MODEL_FILE,
     ModelFolder,
     check_first_frame_policy,
+    check_input_range,
+    default_first_frame_input,
     load_model_folder,
     save_model_folder,
 )
+from vid2vid.nn.feature_image_generator import FeatureImageGenerator
 from vid2vid.nn.image_generator import ImageGenerator
+from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
 from vid2vid.pipeline_io import (
     format_output,
@@ -201,6 +217,7 @@ def _model_card(pipe: Vid2VidPipeline) -> str:
         f"{' + instance maps' if c.use_instance else ''}",
         f"- frames in the generator's window (n_frames_G): {c.n_frames_G}; spatial scales: {c.n_scales}",
         f"- first frames: {pipe.first_frame}",
+        *([f"- continuous input range: {list(pipe.input_range)}"] if pipe.input_range is not None else []),
         f"- height and width must be multiples of {c.size_multiple}",
         f"- licence: {license_text or 'not stated'}",
     ]
@@ -230,42 +247,84 @@ class Vid2VidPipeline:
     Args:
         generator: the sequential generator.
         first_frame: first-frame policy, one of ``"real"``, ``"zeros"``, ``"image_generator"``.
-        image_generator: the pix2pixHD first-frame generator (needed by ``"image_generator"``).
-        feature_clusters: per-class instance-feature clusters ``{"class_<id>": (K, F)}`` consumed
-            by the image generator (multimodal synthesis); required when the image generator's
-            ``input_nc`` exceeds the label encoding's channels.
+        image_generator: the first-frame generator (needed by ``"image_generator"``): a pix2pixHD
+            :class:`~vid2vid.nn.ImageGenerator` (features, if any, concatenated to its input) or a
+            :class:`~vid2vid.nn.FeatureImageGenerator` (features at every level, face models).
+        feature_clusters: per-class instance features ``{"class_<id>": (K, F)}`` consumed by the
+            image generator (multimodal synthesis): cluster centres, or one row per training image
+            for the ``"nearest"`` choice; required when the image generator takes features.
         labels: optional label set ``{"names": [...], "colors": [[r, g, b], ...]}``.
         metadata: the rest of the model folder's ``config.json`` (licence, training record, ...).
+        input_range: value range ``(lo, hi)`` of the continuous input maps the generator was
+            trained with (``label_nc == 0`` only; default ``(-1, 1)``).
+        first_frame_input: what the image generator is fed: ``"encoded"`` (the generator's frame
+            encoding, instance-edge channel included) or ``"labels"`` (one-hot labels / continuous
+            maps only, the original's ``--use_single_G``). Default: ``"labels"`` when the image
+            generator takes exactly the label channels of an instance-using model, else ``"encoded"``.
+        feature_encoder: the instance-feature encoder, for ``feature_choice="nearest"``.
+        feature_choice: ``"random"`` (seeded random row per instance) or ``"nearest"`` (the
+            training row nearest to the encoded real first frame, as the original's face models).
     """
 
     def __init__(
         self,
         generator: SequentialGenerator,
         first_frame: str = "real",
-        image_generator: ImageGenerator | None = None,
+        image_generator: ImageGenerator | FeatureImageGenerator | None = None,
         feature_clusters: Mapping[str, Tensor] | None = None,
         labels: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        input_range: tuple[float, float] | None = None,
+        first_frame_input: str | None = None,
+        feature_encoder: InstanceFeatureEncoder | None = None,
+        feature_choice: str = "random",
     ) -> None:
         check_first_frame_policy(first_frame, image_generator is not None)
         self.generator = generator.eval()
         self.image_generator = image_generator.eval() if image_generator is not None else None
+        self.feature_encoder = feature_encoder.eval() if feature_encoder is not None else None
         self.first_frame = first_frame
         self.feature_clusters = dict(feature_clusters) if feature_clusters else None
         self.labels = dict(labels) if labels is not None else None
         self.metadata = dict(metadata or {})
         self._channels_last = False
+        self._input_range = check_input_range(input_range)
+        if self._input_range is not None and generator.config.label_nc > 0:
+            raise ValueError("input_range applies to continuous inputs (label_nc == 0), not to label models")
+        self.first_frame_input = (
+            first_frame_input
+            if first_frame_input is not None
+            else default_first_frame_input(generator.config, image_generator)
+        )
+        if self.first_frame_input not in FIRST_FRAME_INPUTS:
+            raise ValueError(
+                f"first_frame_input must be one of {FIRST_FRAME_INPUTS}, got {self.first_frame_input!r}"
+            )
+        if feature_choice not in FEATURE_CHOICES:
+            raise ValueError(f"feature_choice must be one of {FEATURE_CHOICES}, got {feature_choice!r}")
+        self.feature_choice = feature_choice
         feat_nc = self.feature_channels
         if feat_nc < 0:
             raise ValueError(
                 f"the image generator takes {image_generator.config.input_nc} channels, fewer than the "  # type: ignore[union-attr]
-                f"{generator.config.frame_nc} of the label encoding"
+                f"{self._first_frame_input_nc} of its input ({self.first_frame_input!r})"
             )
         if feat_nc > 0 and not self.feature_clusters:
             raise ValueError(
                 f"the image generator expects {feat_nc} instance-feature channels but no feature_clusters "
                 f"were given (the model folder needs {FEATURES_FILE})"
             )
+        if feature_choice == "nearest":
+            if feature_encoder is None or feat_nc == 0:
+                raise ValueError(
+                    "feature_choice='nearest' needs an image generator that takes features and a feature_encoder"
+                )
+            enc_nc = feature_encoder.out.conv.out_channels
+            if enc_nc != feat_nc:
+                raise ValueError(
+                    f"the feature encoder makes {enc_nc} channels, the image generator expects {feat_nc}"
+                )
         _check_device_dtype(self.device, self.dtype)
 
     # ------------------------------------------------------------------ loading / saving
@@ -279,6 +338,10 @@ class Vid2VidPipeline:
             feature_clusters=folder.feature_clusters,
             labels=folder.labels,
             metadata=folder.metadata,
+            input_range=folder.input_range,
+            first_frame_input=folder.first_frame_input,
+            feature_encoder=folder.feature_encoder,
+            feature_choice=folder.feature_choice,
         )
 
     @classmethod
@@ -339,6 +402,10 @@ class Vid2VidPipeline:
             feature_clusters=self.feature_clusters,
             labels=self.labels,
             metadata={k: v for k, v in self.metadata.items() if k != "vid2vid_version"},
+            input_range=self._input_range,
+            first_frame_input=self.first_frame_input,
+            feature_encoder=self.feature_encoder,
+            feature_choice=self.feature_choice,
         )
         from vid2vid.atomic import atomic_write_bytes
 
@@ -393,11 +460,33 @@ class Vid2VidPipeline:
         return next(self.generator.parameters()).dtype
 
     @property
+    def input_range(self) -> tuple[float, float] | None:
+        """Value range of the continuous input maps (``None`` for label models)."""
+        if self.generator.config.label_nc > 0:
+            return None
+        return self._input_range if self._input_range is not None else DEFAULT_INPUT_RANGE
+
+    @property
+    def _first_frame_input_nc(self) -> int:
+        c = self.generator.config
+        if self.first_frame_input == "labels":
+            return c.label_nc if c.label_nc > 0 else c.input_nc
+        return c.frame_nc
+
+    @property
     def feature_channels(self) -> int:
         """Instance-feature channels the image generator consumes (0 without features)."""
-        if self.image_generator is None:
+        ig = self.image_generator
+        if ig is None:
             return 0
-        return self.image_generator.config.input_nc - self.generator.config.frame_nc
+        if isinstance(ig, FeatureImageGenerator):
+            if ig.config.input_nc != self._first_frame_input_nc:
+                raise ValueError(
+                    f"the image generator takes {ig.config.input_nc} input channels but its input "
+                    f"({self.first_frame_input!r}) has {self._first_frame_input_nc}"
+                )
+            return ig.config.feature_nc
+        return ig.config.input_nc - self._first_frame_input_nc
 
     def to(
         self, device: str | torch.device | None = None, dtype: torch.dtype | str | None = None
@@ -407,7 +496,7 @@ class Vid2VidPipeline:
         dt = _resolve_dtype(dtype) or self.dtype
         _check_device_dtype(dev, dt)
         fmt = torch.channels_last if self._channels_last else None
-        for module in (self.generator, self.image_generator):
+        for module in (self.generator, self.image_generator, self.feature_encoder):
             if module is not None:
                 module.to(device=dev, dtype=dt)
                 if fmt is not None:
@@ -423,7 +512,7 @@ class Vid2VidPipeline:
     def enable_channels_last(self) -> Vid2VidPipeline:
         """Use the channels-last memory format for the networks' weights and inputs."""
         self._channels_last = True
-        for module in (self.generator, self.image_generator):
+        for module in (self.generator, self.image_generator, self.feature_encoder):
             if module is not None:
                 module.to(memory_format=torch.channels_last)
         return self
@@ -449,6 +538,7 @@ class Vid2VidPipeline:
         return_flows: bool = False,
         progress: bool = True,
         first_frame: str | None = None,
+        first_frames_range: tuple[float, float] = (0.0, 1.0),
     ) -> Vid2VidPipelineOutput:
         """Synthesise one video per label clip.
 
@@ -456,22 +546,30 @@ class Vid2VidPipeline:
             labels: the label clip(s). For label models (``label_nc > 0``): integer class ids as a
                 ``(T, H, W)`` or ``(B, T, H, W)`` tensor/array, a list of ``(T, H, W)`` clips, a list
                 of single-channel PIL images or PNG paths, or a folder of label PNGs. For continuous
-                models (``label_nc == 0``): ``(T, C, H, W)`` / ``(B, T, C, H, W)`` float in ``[0, 1]``,
-                channels-last uint8, a list of images/paths, a frame folder or a video file.
-            instances: instance-id maps in the same forms as label ids (required iff the model
-                uses instance maps), same length and size as ``labels``.
-            first_frames: real frames for the ``"real"`` policy: ``([B,] T0, 3, H, W)`` float in
-                ``[0, 1]``, channels-last uint8, a list of images/paths, a folder or a video;
-                ``T0 >= n_frames_G - 1`` (only the first ``n_frames_G - 1`` are used). Giving
-                them selects the ``"real"`` policy.
+                models (``label_nc == 0``): ``(T, C, H, W)`` / ``(B, T, C, H, W)`` float in the model's
+                :attr:`input_range` (fed to the generator unchanged), or channels-last uint8 / a list
+                of images or paths / a frame folder / a video (``[0, 255]`` mapped onto that range).
+            instances: instance-id maps in the same forms as label ids, same length and size as
+                ``labels``: required iff the model uses instance maps, or its first-frame generator
+                uses instance features (then e.g. the face-part label maps).
+            first_frames: real frames ``([B,] T0, 3, H, W)`` float in ``first_frames_range``,
+                channels-last uint8, a list of images/paths, a folder or a video; ``T0 >= n_frames_G - 1``
+                (only the first ``n_frames_G - 1`` are used). They are the history before the first
+                step (``"real"`` policy, selected by giving them) or, for an image generator with
+                ``feature_choice="nearest"`` under the ``"image_generator"`` policy, the frames whose
+                encoded features pick the training features (as the original's face models).
             seed: picks the per-instance features of multimodal models (same seed → same video).
             output_type: ``"pt"``, ``"np"`` or ``"pil"`` (see :class:`Vid2VidPipelineOutput`).
             return_flows: also return the generator's flows and occlusion weights.
             progress: show a tqdm progress bar.
             first_frame: override the first-frame policy for this call.
+            first_frames_range: value range of float ``first_frames``: ``(0, 1)`` (default, the
+                pipeline's output range) or ``(-1, 1)`` (the library's internal range, used as is).
 
         Returns:
-            :class:`Vid2VidPipelineOutput` with ``T`` frames per clip, values in ``[0, 1]``.
+            :class:`Vid2VidPipelineOutput`, values in ``[0, 1]``: ``T`` frames per clip, or
+            ``T - n_frames_G + 1`` with the ``"zeros"`` policy (``first_index`` says which input
+            frame the first output belongs to).
         """
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
@@ -479,7 +577,8 @@ class Vid2VidPipeline:
         if c.label_nc > 0:
             label_clip, batched = id_clip(labels, "labels")
         else:
-            label_clip, batched = image_clip(labels, "labels", c.input_nc)
+            label_clip, batched = image_clip(labels, "labels", c.input_nc, *self._input_ranges())
+            self._warn_on_range(label_clip)
         batch, length = label_clip.shape[:2]
         height, width = label_clip.shape[-2:]
         if length < 1:
@@ -492,18 +591,22 @@ class Vid2VidPipeline:
                     f"instances {tuple(inst_clip.shape)} must match labels (B, T, H, W) = "
                     f"{(batch, length, height, width)}"
                 )
+        policy = self._resolve_policy(first_frame, first_frames is not None)
         first = None
         if first_frames is not None:
-            first = self._first_frames_tensor(first_frames, batch, height, width)
+            first = self._first_frames_tensor(first_frames, batch, height, width, first_frames_range)
+        first_index = self._first_index(policy)
+        if length <= first_index:
+            raise ValueError(self._too_short_message(length))
 
-        total = length
+        total = length - first_index
         with torch.inference_mode():
             steps = self._steps(
                 (label_clip[:, t : t + 1] for t in range(length)),
                 None if inst_clip is None else (inst_clip[:, t : t + 1] for t in range(length)),
                 first,
                 seed,
-                first_frame,
+                policy,
             )
             images, flows, weights = [], [], []
             from tqdm.auto import tqdm
@@ -524,7 +627,7 @@ class Vid2VidPipeline:
         frames = torch.stack(images, dim=1)
         flow_t = torch.stack(flows, dim=1) if return_flows else None
         weight_t = torch.stack(weights, dim=1) if return_flows else None
-        return format_output(frames, flow_t, weight_t, output_type, batched)
+        return format_output(frames, flow_t, weight_t, output_type, batched, first_index)
 
     def stream(
         self,
@@ -534,35 +637,43 @@ class Vid2VidPipeline:
         seed: int | None = None,
         output_type: str = "pt",
         first_frame: str | None = None,
+        first_frames_range: tuple[float, float] = (0.0, 1.0),
     ) -> Iterator[Any]:
         """Yield output frames one at a time; memory does not grow with the clip length.
 
         Args:
             label_frames: iterable of label frames: ``(H, W)`` or ``(B, H, W)`` integer ids (tensor
                 or array), single-channel PIL images or PNG paths; for continuous models
-                ``([B,] C, H, W)`` float in ``[0, 1]``, ``(H, W, C)`` uint8, PIL images or paths.
-            instances: iterable of instance maps in the same forms (required iff the model uses them).
-            first_frames, seed, first_frame: as in :meth:`__call__`.
+                ``([B,] C, H, W)`` float in the model's :attr:`input_range`, ``(H, W, C)`` uint8, PIL
+                images or paths.
+            instances: iterable of instance maps in the same forms (see :meth:`__call__`).
+            first_frames, seed, first_frame, first_frames_range: as in :meth:`__call__`.
             output_type: ``"pt"`` → ``(3, H, W)`` (``(B, 3, H, W)`` for batched frames) float32 in
                 ``[0, 1]``; ``"np"`` → ``([B,] H, W, 3)`` float32; ``"pil"`` → a PIL image (a list for
                 batched frames).
 
         Only a window of ``n_frames_G`` encoded label maps and the generator's history are kept.
+        With the ``"zeros"`` policy the first output comes after ``n_frames_G`` input frames (it is
+        frame ``n_frames_G - 1``), as in :meth:`__call__`.
         """
         if output_type not in OUTPUT_TYPES:
             raise ValueError(f"output_type must be one of {OUTPUT_TYPES}, got {output_type!r}")
         c = self.config
         kind, channels = ("ids", 0) if c.label_nc > 0 else ("frames", c.input_nc)
+        ranges = self._input_ranges() if c.label_nc == 0 else ((0.0, 1.0), (-1.0, 1.0))
         inst_iter = None
         if instances is not None:
             inst_iter = (streamed_frame(v, "instances", "ids", 0)[0] for v in instances)
         batched_holder: list[bool] = []
+        policy = self._resolve_policy(first_frame, first_frames is not None)
 
         def labels_with_batch_flag() -> Iterator[Tensor]:
             for value in label_frames:
-                frame, batched = streamed_frame(value, "labels", kind, channels)
+                frame, batched = streamed_frame(value, "labels", kind, channels, *ranges)
                 if not batched_holder:
                     batched_holder.append(batched)
+                    if c.label_nc == 0:
+                        self._warn_on_range(frame)
                 yield frame
 
         first_state: dict[str, Tensor | None] = {"first": None}
@@ -572,11 +683,13 @@ class Vid2VidPipeline:
             if pending_first is None:
                 return None
             if first_state["first"] is None:
-                first_state["first"] = self._first_frames_tensor(pending_first, batch, height, width)
+                first_state["first"] = self._first_frames_tensor(
+                    pending_first, batch, height, width, first_frames_range
+                )
             return first_state["first"]
 
         with torch.inference_mode():
-            for step in self._steps(labels_with_batch_flag(), inst_iter, first_provider, seed, first_frame):
+            for step in self._steps(labels_with_batch_flag(), inst_iter, first_provider, seed, policy):
                 frame = ((step.image.float() + 1.0) / 2.0).clamp(0.0, 1.0)
                 batched = bool(batched_holder and batched_holder[0])
                 clip = format_output(frame.unsqueeze(1), None, None, output_type, True).frames
@@ -586,11 +699,55 @@ class Vid2VidPipeline:
                     yield clip[:, 0] if batched else clip[0, 0]
 
     # ------------------------------------------------------------------ internals
-    def _first_frames_tensor(self, value: Any, batch: int, height: int, width: int) -> Tensor:
+    def _input_ranges(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(range the caller's float maps are in, range fed to the generator): both the model's."""
+        rng = self.input_range or DEFAULT_INPUT_RANGE
+        return rng, rng
+
+    def _warn_on_range(self, clip: Tensor) -> None:
+        rng = self.input_range
+        if rng is None or rng[0] >= 0 or clip.numel() == 0 or float(clip.min()) < 0:
+            return
+        warnings.warn(
+            f"this model was trained with input maps in [{rng[0]:g}, {rng[1]:g}] but every value given is "
+            f">= 0; pass the maps in the model's range (images and uint8 arrays are mapped automatically)",
+            UserWarning,
+            stacklevel=3,
+        )
+
+    def _resolve_policy(self, override: str | None, has_first_frames: bool) -> str:
+        """The policy for one call: the override or the default; real frames select ``"real"``
+        unless they are the nearest-feature references of the ``"image_generator"`` policy."""
+        policy = override or self.first_frame
+        if has_first_frames and not (policy == "image_generator" and self._needs_references):
+            policy = "real"
+        self._check_policy(policy)
+        return policy
+
+    @property
+    def _needs_references(self) -> bool:
+        return self.feature_choice == "nearest" and self.feature_channels > 0
+
+    def _first_index(self, policy: str) -> int:
+        return self.config.n_frames_G - 1 if policy == "zeros" else 0
+
+    def _too_short_message(self, length: int) -> str:
+        tg = self.config.n_frames_G
+        return (
+            f"labels hold {length} frame(s) but the 'zeros' first-frame policy needs at least n_frames_G = {tg}: "
+            f"the first output is frame {tg - 1}, conditioned on frames 0..{tg - 1} (as the original's test.py)"
+        )
+
+    def _first_frames_tensor(
+        self, value: Any, batch: int, height: int, width: int, value_range: tuple[float, float] = (0.0, 1.0)
+    ) -> Tensor:
         """Real first frames → ``(B, n_frames_G - 1, 3, H, W)`` in [-1, 1] on the pipeline's device/dtype."""
         c = self.config
         need = c.n_frames_G - 1
-        frames, _ = image_clip(value, "first_frames", c.output_nc)
+        rng = check_input_range(value_range)
+        if rng not in ((0.0, 1.0), (-1.0, 1.0)):
+            raise ValueError(f"first_frames_range must be (0, 1) or (-1, 1), got {value_range!r}")
+        frames, _ = image_clip(value, "first_frames", c.output_nc, rng)
         if frames.shape[0] == 1 and batch > 1:
             raise ValueError(f"labels hold {batch} clips but first_frames hold one clip; give one per clip")
         if frames.shape[0] != batch or tuple(frames.shape[-2:]) != (height, width):
@@ -606,6 +763,8 @@ class Vid2VidPipeline:
     def _encode(self, labels: Tensor, instances: Tensor | None) -> Tensor:
         """One frame ``(B, 1, H, W)`` ids (or ``(B, 1, C, H, W)`` inputs) → ``(B, 1, frame_nc, H, W)``."""
         c = self.config
+        if not c.use_instance:
+            instances = None  # only the first-frame features use them
         if c.label_nc > 0:
             check_label_ids(labels, c.label_nc)
             encoded = self.generator.encode_inputs(labels=labels.to(self.device), instances=instances)
@@ -613,30 +772,58 @@ class Vid2VidPipeline:
             encoded = self.generator.encode_inputs(inputs=labels.to(self.device), instances=instances)
         return encoded.to(self.dtype)
 
+    def _first_frame_image(
+        self, encoded: Tensor, inst: Tensor | None, features: _FeatureSampler | None, reference: Tensor | None
+    ) -> Tensor:
+        """One first frame from the image generator: ``encoded`` ``(B, 1, frame_nc, H, W)`` → ``(B, 3, H, W)``."""
+        assert self.image_generator is not None and features is not None
+        frame_in = encoded[:, 0, : self._first_frame_input_nc]
+        if self.feature_channels == 0:
+            return self.image_generator(frame_in)
+        inst_frame = inst[:, 0] if inst is not None else None
+        if reference is not None:
+            feats = features.nearest(inst_frame, reference, frame_in)
+        else:
+            feats = features.sample(inst_frame, frame_in)
+        return self.image_generator(frame_in, feats)
+
     def _steps(
         self,
         label_iter: Iterator[Tensor],
         inst_iter: Iterator[Tensor] | None,
         first: Tensor | Any | None,
         seed: int | None,
-        policy_override: str | None,
+        policy: str,
     ) -> Iterator[_Step]:
-        """The synthesis loop shared by ``__call__`` and ``stream`` (runs under inference mode)."""
+        """The synthesis loop shared by ``__call__`` and ``stream`` (runs under inference mode).
+
+        ``policy`` is already resolved (:meth:`_resolve_policy`).
+        """
         c = self.config
         n_prev = c.n_frames_G - 1
+        uses_features = policy == "image_generator" and self.feature_channels > 0
         if c.use_instance and inst_iter is None:
             raise ValueError("this model uses instance maps (use_instance=True): pass instances")
-        if not c.use_instance and inst_iter is not None:
+        if uses_features and inst_iter is None:
             raise ValueError(
-                "this model does not use instance maps (use_instance=False): do not pass instances"
+                "the first-frame generator uses instance features: pass instances (the instance / part "
+                "label maps the features are pooled in)"
+            )
+        if not c.use_instance and inst_iter is not None and not uses_features:
+            raise ValueError(
+                "this model does not use instance maps (use_instance=False) and its first frames need no "
+                "instance features: do not pass instances"
             )
         window: deque[Tensor] = deque(maxlen=c.n_frames_G)
         state: GeneratorState | None = None
         history: list[Tensor] = []
         features: _FeatureSampler | None = None
-        policy = policy_override or self.first_frame
+        references: Tensor | None = None
         shape: tuple[int, int, int] | None = None
+        first_t: Tensor | None = None
+        count = 0
         for t, lab in enumerate(label_iter):
+            count = t + 1
             inst = None
             if inst_iter is not None:
                 inst = next(inst_iter, None)
@@ -650,9 +837,6 @@ class Vid2VidPipeline:
                 shape = (batch, height, width)
                 self.generator.check_size(height, width)
                 first_t = first(batch, height, width) if callable(first) else first
-                if first_t is not None:
-                    policy = "real"
-                self._check_policy(policy)
                 if policy == "real" and first_t is None:
                     raise ValueError(
                         f"this model starts from real frames (first_frame='real'): pass first_frames with "
@@ -668,6 +852,14 @@ class Vid2VidPipeline:
                             f"image generator needs; resize or pad to a multiple of {m}"
                         )
                     features = _FeatureSampler(self, seed)
+                    if self._needs_references:
+                        if first_t is None:
+                            raise ValueError(
+                                "this model's first-frame generator picks the training features nearest to the "
+                                f"real first frames (feature_choice='nearest'): pass first_frames ({n_prev} real "
+                                "frames; the generated frames replace them), or set feature_choice='random'"
+                            )
+                        references = first_t
             elif (batch, height, width) != shape:
                 raise ValueError(
                     f"frame {t} has shape (B, H, W) = {(batch, height, width)}, expected {shape}"
@@ -677,22 +869,21 @@ class Vid2VidPipeline:
                     f"instances of frame {t} are {tuple(inst.shape)}, expected (B, 1, H, W) = {shape}"
                 )
             encoded = self._encode(lab, inst)
-            if policy == "zeros" and state is None:
-                for _ in range(n_prev):
-                    window.append(encoded)
-                state = self.generator.init_state(
-                    None, batch, height, width, device=self.device, dtype=self.dtype
-                )
             window.append(encoded)
-            if state is None:
+            if policy == "zeros":
+                if len(window) < c.n_frames_G:
+                    continue  # the first n_frames_G - 1 maps only condition the first output
+                if state is None:
+                    state = self.generator.init_state(
+                        None, batch, height, width, device=self.device, dtype=self.dtype
+                    )
+            elif state is None:
                 # Still inside the first n_frames_G - 1 frames of the "real"/"image_generator" policies.
                 if policy == "real":
                     image = first_t[:, t]  # type: ignore[index]
                 else:
-                    assert self.image_generator is not None and features is not None
-                    frame_in = encoded[:, 0]
-                    feats = features.sample(inst[:, 0] if inst is not None else None, frame_in)
-                    image = self.image_generator(frame_in, feats)
+                    reference = references[:, t] if references is not None else None
+                    image = self._first_frame_image(encoded, inst, features, reference)
                 history.append(image)
                 if len(history) == n_prev:
                     # The history holds real/generated frames: warp from them even in models trained
@@ -707,6 +898,8 @@ class Vid2VidPipeline:
             yield _Step(out.image, out.flow, out.weight)
         if shape is None:
             raise ValueError("labels hold no frames")
+        if policy == "zeros" and count < c.n_frames_G:
+            raise ValueError(self._too_short_message(count))
         if inst_iter is not None and next(inst_iter, None) is not None:
             raise ValueError("instances hold more frames than labels")
 
@@ -731,11 +924,17 @@ class Vid2VidPipeline:
 
 
 class _FeatureSampler:
-    """Per-instance feature maps for the image generator, drawn from the class clusters with a seed.
+    """Per-instance feature maps for the first-frame generator, from the per-class feature rows.
 
-    Each instance id keeps its feature vector for the whole clip; instance ids ``>= 1000`` belong
-    to class ``id // 1000`` (Cityscapes convention), smaller ids are their own class. Classes
-    without clusters get zero features.
+    Instance ids ``>= 1000`` belong to class ``id // 1000`` (Cityscapes convention), smaller ids
+    are their own class (e.g. face-part labels). Classes without rows get zero features.
+
+    * :meth:`sample` (``feature_choice="random"``): each instance id draws one row of its class
+      with the seeded generator and keeps it for the whole clip.
+    * :meth:`nearest` (``feature_choice="nearest"``, the original's face models): the encoder
+      extracts per-instance features from a real frame; the training image (row index) whose
+      rows are jointly nearest to them — summed squared distance over every class present — is
+      chosen, and each instance takes its class's row of that image.
     """
 
     def __init__(self, pipe: Vid2VidPipeline, seed: int | None) -> None:
@@ -744,32 +943,75 @@ class _FeatureSampler:
         self.rng = torch.Generator().manual_seed(seed) if seed is not None else None
         self.chosen: dict[tuple[int, int], Tensor] = {}
 
-    def sample(self, instances: Tensor | None, frame_in: Tensor) -> Tensor | None:
-        """Features ``(B, F, H, W)`` for one frame's instance ids ``(B, H, W)``; ``None`` without features."""
-        if self.n_feat == 0:
+    @staticmethod
+    def _class_of(inst_id: int) -> int:
+        return inst_id // 1000 if inst_id >= 1000 else inst_id
+
+    def _rows(self, cls: int) -> Tensor | None:
+        rows = (self.pipe.feature_clusters or {}).get(f"class_{cls}")
+        if rows is None or rows.shape[0] == 0:
             return None
+        if rows.dim() != 2 or rows.shape[1] != self.n_feat:
+            raise ValueError(
+                f"feature rows class_{cls} have shape {tuple(rows.shape)}, the image generator expects "
+                f"(K, {self.n_feat})"
+            )
+        return rows
+
+    def sample(self, instances: Tensor | None, frame_in: Tensor) -> Tensor:
+        """Features ``(B, F, H, W)`` for one frame's instance ids ``(B, H, W)`` (seeded random rows)."""
         if instances is None:
             raise ValueError("the first-frame generator uses instance features: pass instances")
-        clusters = self.pipe.feature_clusters or {}
         b, h, w = instances.shape
         out = torch.zeros(b, self.n_feat, h, w, device=frame_in.device, dtype=frame_in.dtype)
         for i in range(b):
             for inst_id in torch.unique(instances[i]).tolist():
                 key = (i, int(inst_id))
                 if key not in self.chosen:
-                    cls = inst_id // 1000 if inst_id >= 1000 else inst_id
-                    centres = clusters.get(f"class_{cls}")
-                    if centres is None or centres.shape[0] == 0:
+                    rows = self._rows(self._class_of(int(inst_id)))
+                    if rows is None:
                         vec = torch.zeros(self.n_feat)
                     else:
-                        if centres.shape[1] != self.n_feat:
-                            raise ValueError(
-                                f"feature cluster class_{cls} has {centres.shape[1]} features, the image "
-                                f"generator expects {self.n_feat}"
-                            )
-                        k = int(torch.randint(centres.shape[0], (1,), generator=self.rng))
-                        vec = centres[k].float().cpu()
+                        k = int(torch.randint(rows.shape[0], (1,), generator=self.rng))
+                        vec = rows[k].float().cpu()
                     self.chosen[key] = vec
                 mask = instances[i] == inst_id
                 out[i][:, mask] = self.chosen[key].to(out)[:, None]
+        return out
+
+    def nearest(self, instances: Tensor | None, reference: Tensor, frame_in: Tensor) -> Tensor:
+        """Features ``(B, F, H, W)`` from the training rows nearest to the encoded ``reference``.
+
+        Args:
+            instances: ``(B, H, W)`` instance / part ids of this frame.
+            reference: ``(B, 3, H, W)`` real frame in ``[-1, 1]``.
+            frame_in: the image generator's input (gives device and dtype).
+        """
+        if instances is None:
+            raise ValueError("the first-frame generator uses instance features: pass instances")
+        encoder = self.pipe.feature_encoder
+        assert encoder is not None
+        encoded = encoder(reference.to(next(encoder.parameters()).dtype), instances)
+        b, h, w = instances.shape
+        out = torch.zeros(b, self.n_feat, h, w, device=frame_in.device, dtype=frame_in.dtype)
+        for i in range(b):
+            flat = instances[i].reshape(-1)
+            present = []
+            for inst_id in torch.unique(flat).tolist():
+                rows = self._rows(self._class_of(int(inst_id)))
+                if rows is None:
+                    continue
+                first_pixel = int((flat == inst_id).nonzero()[0, 0])
+                value = encoded[i].reshape(self.n_feat, -1)[:, first_pixel].float().cpu()
+                present.append((int(inst_id), rows.float().cpu(), value))
+            if not present:
+                continue
+            n_rows = min(rows.shape[0] for _, rows, _ in present)
+            ref = torch.stack([rows[:n_rows].T for _, rows, _ in present])  # (L, F, N)
+            ori = torch.stack([value for _, _, value in present])[:, :, None]  # (L, F, 1)
+            dists = ((ori - ref) ** 2).sum(dim=0).sum(dim=0)  # (N,)
+            index = int(torch.argmin(dists))
+            for inst_id, rows, _ in present:
+                mask = instances[i] == inst_id
+                out[i][:, mask] = rows[min(index, rows.shape[0] - 1)].to(out)[:, None]
         return out

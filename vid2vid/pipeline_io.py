@@ -2,7 +2,8 @@
 
 Inputs (label/instance ids, continuous maps, real frames) arrive as tensors, numpy arrays, PIL
 images, paths, folders or video files and leave as batched tensors in the library's conventions:
-ids ``(B, T, H, W)`` int64, frames ``(B, T, C, H, W)`` float in ``[-1, 1]``. Outputs leave as the
+ids ``(B, T, H, W)`` int64, frames ``(B, T, C, H, W)`` float in ``[-1, 1]`` (continuous input maps:
+in the model's input range). Outputs leave as the
 pipeline's ``[0, 1]`` frames in the requested type (``"pt"``, ``"np"``, ``"pil"``).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from vid2vid.pipeline_output import Vid2VidPipelineOutput
 __all__ = [
     "id_clip",
     "image_clip",
+    "read_map_file",
     "streamed_frame",
     "float_frames",
     "int_ids",
@@ -119,35 +122,115 @@ def id_clip(value: Any, name: str) -> tuple[Tensor, bool]:
     )
 
 
-def float_frames(tensor: Tensor, name: str, channels: int) -> Tensor:
-    """Channels-first float in [0, 1] or channels-last uint8 → channels-first float in [-1, 1]."""
+def float_frames(
+    tensor: Tensor,
+    name: str,
+    channels: int,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    target_range: tuple[float, float] = (-1.0, 1.0),
+) -> Tensor:
+    """Channels-first float in ``value_range`` or channels-last uint8 → channels-first float in ``target_range``.
+
+    Floats are mapped linearly from ``value_range`` onto ``target_range`` (left bit-exact when the
+    two ranges are equal); uint8 maps ``[0, 255]`` onto ``target_range``. Floats outside
+    ``value_range`` (by more than 1e-3) are an error naming ``name``.
+    """
+    t_lo, t_hi = target_range
     if tensor.dtype == torch.uint8:
         if tensor.shape[-1] != channels:
             raise ValueError(
                 f"uint8 {name} must be channels-last (..., H, W, {channels}), got {tuple(tensor.shape)}"
             )
-        return tensor.movedim(-1, -3).float() / 127.5 - 1.0
+        values = tensor.movedim(-1, -3).float()
+        if (t_lo, t_hi) == (-1.0, 1.0):
+            return values / 127.5 - 1.0
+        return values / 255.0 * (t_hi - t_lo) + t_lo
+    lo, hi = value_range
+    span = f"[{lo:g}, {hi:g}]"
     if not tensor.dtype.is_floating_point:
-        raise ValueError(f"{name} must be float in [0, 1] or uint8 in [0, 255], got dtype {tensor.dtype}")
+        raise ValueError(f"{name} must be float in {span} or uint8 in [0, 255], got dtype {tensor.dtype}")
     if tensor.shape[-3] != channels:
         raise ValueError(
             f"float {name} must be channels-first (..., {channels}, H, W), got {tuple(tensor.shape)}"
         )
-    if tensor.numel() and (float(tensor.min()) < -1e-3 or float(tensor.max()) > 1 + 1e-3):
+    if tensor.numel() and (float(tensor.min()) < lo - 1e-3 or float(tensor.max()) > hi + 1e-3):
         raise ValueError(
-            f"float {name} must lie in [0, 1] (the pipeline's output range), got values in "
+            f"float {name} must lie in {span}, got values in "
             f"[{float(tensor.min()):.3g}, {float(tensor.max()):.3g}]"
         )
-    return tensor.float() * 2.0 - 1.0
+    if (lo, hi) == (t_lo, t_hi):
+        return tensor.float()
+    return (tensor.float() - lo) / (hi - lo) * (t_hi - t_lo) + t_lo
 
 
-def image_clip(value: Any, name: str, channels: int) -> tuple[Tensor, bool]:
-    """RGB/continuous clip(s) → ``(B, T, C, H, W)`` float in [-1, 1] and whether a batch was given."""
+def _is_npy(value: Any) -> bool:
+    return isinstance(value, (str, os.PathLike)) and str(value).lower().endswith(".npy")
+
+
+def read_map_file(path: str | os.PathLike[str]) -> np.ndarray:
+    """One ``.npy`` input map (``(C, H, W)`` or a clip ``(T, C, H, W)``, any float dtype) → float32.
+
+    Read with ``allow_pickle=False``: only plain arrays are accepted.
+    """
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise ValueError(f"cannot read input maps from {path}: {err}") from err
+    if array.dtype.kind != "f" or array.ndim not in (3, 4):
+        raise ValueError(
+            f"{path}: input maps must be a float (C, H, W) or (T, C, H, W) array, got {array.dtype} {array.shape}"
+        )
+    return array.astype(np.float32)
+
+
+def _npy_clip(path: Path) -> np.ndarray | None:
+    """A ``.npy`` clip file or a folder of per-frame ``.npy`` maps → ``(T, C, H, W)``; ``None`` otherwise."""
+    if path.is_file() and _is_npy(path):
+        array = read_map_file(path)
+        return array if array.ndim == 4 else array[None]
+    if path.is_dir():
+        from vid2vid.data.io import natural_sort_key
+
+        files = sorted(
+            (p for p in path.iterdir() if _is_npy(p) and not p.name.startswith(".")),
+            key=lambda p: natural_sort_key(p.name),
+        )
+        if files:
+            maps = [read_map_file(p) for p in files]
+            if any(m.ndim != 3 for m in maps) or len({m.shape for m in maps}) != 1:
+                raise ValueError(f"the .npy maps in {path} must all be (C, H, W) of one shape")
+            return np.stack(maps)
+    return None
+
+
+def image_clip(
+    value: Any,
+    name: str,
+    channels: int,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    target_range: tuple[float, float] = (-1.0, 1.0),
+) -> tuple[Tensor, bool]:
+    """RGB/continuous clip(s) → ``(B, T, C, H, W)`` float in ``target_range`` and whether a batch was given.
+
+    Float tensors/arrays are expected in ``value_range``; images, folders and videos are uint8
+    (see :func:`float_frames`).
+    """
+    ranges = (value_range, target_range)
     if isinstance(value, (str, os.PathLike)):
+        maps = _npy_clip(Path(value))
+        if maps is not None:  # continuous input maps stored losslessly, e.g. by `vid2vid build-inputs`
+            return float_frames(torch.from_numpy(maps), f"{name} ({value})", channels, *ranges).unsqueeze(
+                0
+            ), False
         from vid2vid.data.io import read_frames
 
         frames = torch.from_numpy(read_frames(value))
-        return float_frames(frames, f"{name} ({value})", channels).unsqueeze(0), False
+        return float_frames(frames, f"{name} ({value})", channels, *ranges).unsqueeze(0), False
+    if is_frame_list(value) and all(_is_npy(v) for v in value):
+        maps = [read_map_file(v) for v in value]
+        if any(m.ndim != 3 for m in maps) or len({m.shape for m in maps}) != 1:
+            raise ValueError(f"{name}: the .npy maps must all be (C, H, W) of one shape")
+        return float_frames(torch.from_numpy(np.stack(maps)), name, channels, *ranges).unsqueeze(0), False
     if is_frame_list(value):
         from vid2vid.data.io import read_image
 
@@ -157,9 +240,9 @@ def image_clip(value: Any, name: str, channels: int) -> tuple[Tensor, bool]:
         ]
         if len({a.shape for a in arrays}) != 1:
             raise ValueError(f"{name} images differ in size: {sorted({a.shape for a in arrays})}")
-        return float_frames(torch.from_numpy(np.stack(arrays)), name, channels).unsqueeze(0), False
+        return float_frames(torch.from_numpy(np.stack(arrays)), name, channels, *ranges).unsqueeze(0), False
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, (Tensor, np.ndarray)) for v in value):
-        clips = [image_clip(v, name, channels)[0][0] for v in value]
+        clips = [image_clip(v, name, channels, *ranges)[0][0] for v in value]
         if len({tuple(c.shape) for c in clips}) != 1:
             raise ValueError(
                 f"a list of {name} clips must share one shape, got {[tuple(c.shape) for c in clips]}"
@@ -167,7 +250,7 @@ def image_clip(value: Any, name: str, channels: int) -> tuple[Tensor, bool]:
         return torch.stack(clips), True
     if isinstance(value, (Tensor, np.ndarray)):
         tensor = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
-        frames = float_frames(tensor, name, channels)
+        frames = float_frames(tensor, name, channels, *ranges)
         if frames.dim() == 4:
             return frames.unsqueeze(0), False
         if frames.dim() == 5:
@@ -181,8 +264,18 @@ def image_clip(value: Any, name: str, channels: int) -> tuple[Tensor, bool]:
     )
 
 
-def streamed_frame(value: Any, name: str, kind: str, channels: int) -> tuple[Tensor, bool]:
-    """One streamed frame → ``(B, 1, ...)`` (ids ``(B, 1, H, W)``, images ``(B, 1, C, H, W)``), batched?"""
+def streamed_frame(
+    value: Any,
+    name: str,
+    kind: str,
+    channels: int,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    target_range: tuple[float, float] = (-1.0, 1.0),
+) -> tuple[Tensor, bool]:
+    """One streamed frame → ``(B, 1, ...)`` (ids ``(B, 1, H, W)``, images ``(B, 1, C, H, W)``), batched?
+
+    Image frames: floats in ``value_range``, uint8 in ``[0, 255]``, both mapped onto ``target_range``.
+    """
     pil = pil_image_type()
     single = isinstance(value, (str, os.PathLike)) or (pil is not None and isinstance(value, pil))
     if kind == "ids":
@@ -194,13 +287,13 @@ def streamed_frame(value: Any, name: str, kind: str, channels: int) -> tuple[Ten
             raise ValueError(f"a streamed {name} frame must be (H, W) or (B, H, W) integer ids, got {shape}")
         return tensor.reshape(-1, 1, *tensor.shape[-2:]), tensor.dim() == 3
     if single:
-        return image_clip([value], name, channels)[0], False
+        return image_clip([value], name, channels, value_range, target_range)[0], False
     if not isinstance(value, (Tensor, np.ndarray)):
         raise ValueError(
             f"a streamed {name} frame must be a tensor, array, PIL image or path, got {type(value).__name__}"
         )
     tensor = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
-    frame = float_frames(tensor, name, channels)
+    frame = float_frames(tensor, name, channels, value_range, target_range)
     if frame.dim() not in (3, 4):
         raise ValueError(
             f"a streamed {name} frame must be (C, H, W) or (B, C, H, W), got {tuple(tensor.shape)}"
@@ -245,7 +338,12 @@ def _pick_clip(frames: Any, clip_index: int | None) -> Any:
 
 
 def format_output(
-    frames: Tensor, flows: Tensor | None, weights: Tensor | None, output_type: str, batched: bool
+    frames: Tensor,
+    flows: Tensor | None,
+    weights: Tensor | None,
+    output_type: str,
+    batched: bool,
+    first_index: int = 0,
 ) -> Vid2VidPipelineOutput:
     """``(B, T, 3, H, W)`` float in [0, 1] → the requested output type (batch axis dropped if not batched)."""
     if not batched:
@@ -253,12 +351,12 @@ def format_output(
         flows = None if flows is None else flows[0]
         weights = None if weights is None else weights[0]
     if output_type == "pt":
-        return Vid2VidPipelineOutput(frames, flows, weights)
+        return Vid2VidPipelineOutput(frames, flows, weights, first_index=first_index)
     array = frames.cpu().movedim(-3, -1).numpy()
     flows_np = None if flows is None else flows.cpu().numpy()
     weights_np = None if weights is None else weights.cpu().numpy()
     if output_type == "np":
-        return Vid2VidPipelineOutput(array, flows_np, weights_np)
+        return Vid2VidPipelineOutput(array, flows_np, weights_np, first_index=first_index)
     from PIL import Image
 
     uint8 = np.round(array * 255.0).astype(np.uint8)
@@ -266,4 +364,4 @@ def format_output(
         images: Any = [[Image.fromarray(f) for f in clip] for clip in uint8]
     else:
         images = [Image.fromarray(f) for f in uint8]
-    return Vid2VidPipelineOutput(images, flows_np, weights_np)
+    return Vid2VidPipelineOutput(images, flows_np, weights_np, first_index=first_index)

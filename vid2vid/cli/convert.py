@@ -12,6 +12,7 @@ _KINDS = (
     "vid2vid_generator",
     "pix2pixhd_global",
     "pix2pixhd_local",
+    "pix2pixhd_with_features",
     "multiscale_patch_discriminator",
     "instance_feature_encoder",
 )
@@ -54,6 +55,31 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--norm", help="our norm for the generator (default: instance_affine for the original's batch)"
+    )
+    first = parser.add_argument_group(
+        "first-frame model (vid2vid_generator only; the original's --use_single_G)",
+        "Bundle the single-image generator that makes the first frames: label2city_single/"
+        "latest_net_G_{512,1024,2048}.pth for street models (fed the one-hot labels without the "
+        "instance-edge channel), edge2face_single/latest_net_G.pth + latest_net_E.pth + features.npy "
+        "for face models. Its architecture is read from the weights.",
+    )
+    first.add_argument("--first-frame-weights", metavar="PTH", help="the single-image generator's .pth")
+    first.add_argument(
+        "--first-frame-encoder", metavar="PTH", help="its instance-feature encoder (latest_net_E.pth)"
+    )
+    first.add_argument("--first-frame-features", metavar="NPY", help="its training features (features.npy)")
+    first.add_argument(
+        "--feature-choice",
+        choices=("nearest", "random"),
+        help="how instance features are picked (default: nearest with an encoder, as the original)",
+    )
+    parser.add_argument(
+        "--input-range",
+        nargs=2,
+        type=float,
+        metavar=("LO", "HI"),
+        help="value range of continuous inputs the model was trained with (default from dataset_mode: "
+        "face 0 1, pose -1 1)",
     )
     parser.add_argument("--out", required=True, help="output folder (config.json + model.safetensors)")
     parser.add_argument(
@@ -105,21 +131,64 @@ def run(args: argparse.Namespace) -> int:
         options[key.strip()] = _parse_value(value)
     if args.kind == "vid2vid_generator" and "n_scales_spatial" not in options:
         options["n_scales_spatial"] = len(weights)
+    extras = (
+        args.first_frame_weights,
+        args.first_frame_encoder,
+        args.first_frame_features,
+        args.feature_choice,
+    )
+    if args.kind != "vid2vid_generator" and (any(x is not None for x in extras) or args.input_range):
+        raise ValueError(
+            "--first-frame-* , --feature-choice and --input-range apply to --kind vid2vid_generator"
+        )
 
     state_dicts = [load_original_state_dict(p) for p in weights]
-    model, config = convert_original(
-        args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm
-    )
-
     out = Path(args.out)
-    record = {
-        "license": ORIGINAL_LICENSE,
-        "converted_from": {"files": [p.name for p in weights], "original_options": options},
-    }
     if args.kind == "vid2vid_generator":
-        first_frame = "zeros" if model.config.no_first_frame else "real"
-        save_model_folder(out, model, first_frame=first_frame, metadata=record)
+        from vid2vid.convert.original_features import read_original_features
+        from vid2vid.convert.original_model import convert_original_model
+
+        first_path = Path(args.first_frame_weights) if args.first_frame_weights else None
+        converted = convert_original_model(
+            options,
+            state_dicts,
+            source_names=[p.name for p in weights],
+            norm=args.norm,
+            first_frame_state_dict=load_original_state_dict(first_path) if first_path else None,
+            first_frame_name=first_path.name if first_path else "latest_net_G.pth",
+            encoder_state_dict=(
+                load_original_state_dict(args.first_frame_encoder) if args.first_frame_encoder else None
+            ),
+            features=read_original_features(args.first_frame_features) if args.first_frame_features else None,
+            feature_choice=args.feature_choice,
+            input_range=tuple(args.input_range) if args.input_range else None,
+        )
+        model = converted.generator
+        save_model_folder(
+            out,
+            model,
+            first_frame=converted.first_frame,
+            image_generator=converted.image_generator,
+            feature_clusters=converted.feature_clusters,
+            metadata=converted.metadata,
+            input_range=converted.input_range,
+            first_frame_input=converted.first_frame_input,
+            feature_encoder=converted.feature_encoder,
+            feature_choice=converted.feature_choice,
+        )
+        if converted.image_generator is not None:
+            print(
+                f"first frames: {first_path.name} ({type(converted.image_generator).__name__}, input "  # type: ignore[union-attr]
+                f"{converted.first_frame_input!r}, features {converted.feature_choice if converted.feature_clusters else 'none'})"
+            )
     else:
+        model, config = convert_original(
+            args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm
+        )
+        record = {
+            "license": ORIGINAL_LICENSE,
+            "converted_from": {"files": [p.name for p in weights], "original_options": options},
+        }
         save_module_weights(model, out / "model.safetensors", metadata={"format": "pt"})
         write_json(
             out / "config.json",
@@ -130,7 +199,13 @@ def run(args: argparse.Namespace) -> int:
         f"converted {args.kind} from {', '.join(p.name for p in weights)} ({n_params:,} parameters) -> {out}"
     )
     if args.verify:
-        result = check_fixture(args.verify)
+        verify = Path(args.verify)
+        if read_original_options(verify / "config.json").get("kind", "").startswith("vid2vid_test"):
+            from vid2vid.convert.pipeline_parity import check_pipeline_fixture
+
+            result = check_pipeline_fixture(verify, model_folder=out)
+        else:
+            result = check_fixture(args.verify)
         print(
             f"parity on {result.name}: max |ours - original| = {result.max_abs_diff:.3g} over {result.n_values:,} values"
         )

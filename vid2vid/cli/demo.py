@@ -80,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
     pipe = Vid2VidPipeline.from_pretrained(folder, device=args.device)
     options = pipe.metadata.get("training", {}).get("options", {})
     width, height = int(options.get("width", 128)), int(options.get("height", 64))
-    clip = render_synthetic_clip(args.frames, width, height, seed=args.seed)
+    # Models that start from zeros output from frame n_frames_G - 1 on (as the original's test.py):
+    # render that many more label frames so that the video has --frames frames.
+    extra = pipe.config.n_frames_G - 1 if pipe.first_frame == "zeros" else 0
+    clip = render_synthetic_clip(args.frames + extra, width, height, seed=args.seed)
     output = pipe(
         torch.from_numpy(clip["labels"]),
         instances=torch.from_numpy(clip["instances"]) if pipe.config.use_instance else None,
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     video = pipe.save_video(output, out, fps=args.fps)
     colors = (pipe.labels or {}).get("colors")
-    strip = strip_image(colorize(clip["labels"], colors), frames_to_uint8(output))
+    strip = strip_image(colorize(clip["labels"][output.first_index :], colors), frames_to_uint8(output))
     strip_path = out.with_name(out.stem + "_strip.png")
     import io
 

@@ -18,20 +18,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="synthesise a video from a label clip with a trained or converted model",
         description=(
             "Load a model folder or Hub repo (Vid2VidPipeline.from_pretrained) and synthesise one output "
-            "frame per input label frame. Labels: a folder of single-channel label PNGs (or, for "
-            "continuous-input models, a video file / frame folder)."
+            "frame per input label frame (models that start from zeros: from frame n_frames_G - 1 on, as the "
+            "original's test.py). Labels: a folder of single-channel label PNGs (or, for continuous-input "
+            "models, a folder of .npy maps, a video file or a frame folder)."
         ),
     )
     parser.add_argument("--model", required=True, help="model folder or Hugging Face Hub repo id (org/name)")
     parser.add_argument("--revision", default=None, help="Hub branch, tag or commit (default main)")
     parser.add_argument(
-        "--labels", required=True, help="folder of label PNGs (or video for continuous inputs)"
+        "--labels",
+        required=True,
+        help="folder of label PNGs; for continuous-input models a folder of per-frame (C, H, W) .npy maps "
+        "in the model's input range (as `vid2vid build-inputs` writes them), a frame folder or a video",
     )
     parser.add_argument(
         "--instances", default=None, help="folder of instance-map PNGs (models with use_instance)"
     )
     parser.add_argument(
-        "--first-frames", default=None, help="real first frames (folder or video) for first_frame=real"
+        "--first-frames",
+        default=None,
+        help="real first frames (folder or video): the history for first_frame=real, or the frames whose "
+        "features pick the training features of models with feature_choice=nearest (face)",
+    )
+    parser.add_argument(
+        "--first-frames-range",
+        nargs=2,
+        type=float,
+        default=(0.0, 1.0),
+        metavar=("LO", "HI"),
+        help="value range of float first frames given as .npy maps: 0 1 (default) or -1 1 (used as they are)",
     )
     parser.add_argument(
         "--first-frame",
@@ -40,7 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="override the model's first-frame policy",
     )
     parser.add_argument(
-        "--out", required=True, help="output .mp4/.gif/.webm, or a path without suffix for PNGs"
+        "--out",
+        required=True,
+        help="output .mp4/.gif/.webm, a path without suffix for PNGs, or .safetensors for the float frames "
+        "(T, 3, H, W) in [0, 1] without rounding (key 'frames', plus 'first_index')",
     )
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
@@ -66,9 +84,22 @@ def run(args: argparse.Namespace) -> int:
         args.labels,
         instances=args.instances,
         first_frames=args.first_frames,
+        first_frames_range=tuple(args.first_frames_range),
         seed=args.seed,
         progress=not args.quiet,
     )
-    path = pipe.save_video(output, args.out, fps=args.fps)
-    print(f"wrote {len(output.frames)} frames to {path}")
+    if str(args.out).endswith(".safetensors"):
+        from vid2vid.checkpoint import save_state_dict
+
+        path = save_state_dict(
+            {
+                "frames": output.frames.float().cpu().contiguous(),
+                "first_index": torch.tensor(output.first_index),
+            },
+            args.out,
+        )
+    else:
+        path = pipe.save_video(output, args.out, fps=args.fps)
+    note = f" (input frames {output.first_index}..)" if output.first_index else ""
+    print(f"wrote {len(output.frames)} frames to {path}{note}")
     return 0

@@ -26,6 +26,7 @@ from torch import Tensor
 
 from vid2vid.convert.state_dict_mapping import ConversionError, StateDictMapping
 from vid2vid.nn.discriminator import MultiScaleDiscriminator
+from vid2vid.nn.feature_image_generator import FeatureImageGenerator, FeatureImageGeneratorConfig
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.nn.sequential_generator import SequentialGenerator, SequentialGeneratorConfig
@@ -37,6 +38,9 @@ __all__ = [
     "sequential_generator_config_from_options",
     "convert_sequential_generator",
     "convert_image_generator",
+    "convert_feature_image_generator",
+    "infer_image_generator_config",
+    "original_input_range",
     "convert_multiscale_discriminator",
     "convert_instance_encoder",
     "convert_original",
@@ -101,6 +105,8 @@ def read_original_options(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError(f"{path} must hold a JSON object of option names")
+        if isinstance(data.get("options"), dict):  # a record holding the options under "options"
+            data = {**{k: v for k, v in data.items() if k != "options"}, **data["options"]}
         return data
     options: dict[str, Any] = {}
     for line in text.splitlines():
@@ -297,6 +303,133 @@ def convert_image_generator(
     return model
 
 
+def convert_feature_image_generator(
+    state_dict: Mapping[str, Tensor],
+    config: FeatureImageGeneratorConfig,
+    source_norm: str = "instance",
+    source_name: str = "netG",
+) -> FeatureImageGenerator:
+    """Build a :class:`FeatureImageGenerator` from the original's ``Global_with_z`` / ``Local_with_z``.
+
+    Keys: global part ``model_downsample.*`` (stem, stride-2 convolutions), ``model_resnet.*``,
+    ``model_upsample.*`` (transposed convolutions); ``Global_with_z`` ends in
+    ``model_upsample_conv.1``; ``Local_with_z`` adds ``model{n}_1`` (enhancer encoder),
+    ``model{n}_2`` (blocks + transposed convolution) and ``model_final.1``.
+    """
+    model = FeatureImageGenerator(config)
+    m = StateDictMapping(state_dict, source_name)
+    sn, dn, d = source_norm, config.norm, config.n_downsample
+    _map_stem_and_downs(m, "model_downsample", "global_encoder", d, sn, dn)
+    for k in range(config.n_blocks):
+        m.residual_block(f"model_resnet.{k}", f"global_blocks.{k}", sn, dn)
+    for i in range(d):
+        m.conv_norm(f"model_upsample.{3 * i}", f"model_upsample.{3 * i + 1}", f"global_up.{i}", sn, dn)
+    for n in range(1, config.n_local_enhancers + 1):
+        dst = f"enhancers.{n - 1}"
+        _map_stem_and_downs(m, f"model{n}_1", f"{dst}.encoder", 1, sn, dn)
+        nb = config.n_blocks_local
+        for k in range(nb):
+            m.residual_block(f"model{n}_2.{k}", f"{dst}.blocks.{k}", sn, dn)
+        m.conv_norm(f"model{n}_2.{nb}", f"model{n}_2.{nb + 1}", f"{dst}.up", sn, dn)
+    m.conv("model_final.1" if config.n_local_enhancers else "model_upsample_conv.1", "image_out.conv")
+    m.load_into(model)
+    return model
+
+
+def _count(
+    sd: Mapping[str, Tensor], pattern: str, start: int = 0, step: int = 1, ndim: int | None = None
+) -> int:
+    n = 0
+    while (key := pattern.format(start + step * n)) in sd and (ndim is None or sd[key].dim() == ndim):
+        n += 1
+    return n
+
+
+def infer_image_generator_config(
+    state_dict: Mapping[str, Tensor], norm: str = "instance"
+) -> ImageGeneratorConfig | FeatureImageGeneratorConfig:
+    """Read a pix2pixHD-style image generator's architecture from its weights.
+
+    Recognises ``GlobalGenerator`` (keys ``model.*``), ``LocalEnhancer`` (``model.*`` +
+    ``model{n}_1/_2``) and vid2vid's ``Global_with_z`` / ``Local_with_z`` (``model_downsample.*``),
+    so that the original's single-image checkpoints (``label2city_single/latest_net_G_512.pth``:
+    global, 3 downsamplings; ``_1024``: global, 4; ``_2048``: local enhancer; and
+    ``edge2face_single/latest_net_G.pth``: global with features) convert without options.
+    """
+    sd = state_dict
+    n_local = _count(sd, "model{}_1.1.weight", start=1)
+    if "model_downsample.1.weight" in sd:
+        stem = sd["model_downsample.1.weight"]
+        d = _count(sd, "model_downsample.{}.weight", start=4, step=3, ndim=4)
+        n_blocks = _count(sd, "model_resnet.{}.conv_block.1.weight")
+        if d == 0 or n_blocks == 0:
+            raise ConversionError(
+                "not a Global_with_z / Local_with_z generator (no stride-2 layers or blocks)"
+            )
+        deepest = int(sd[f"model_downsample.{4 + 3 * (d - 1)}.weight"].shape[0])
+        nz = int(sd["model_resnet.0.conv_block.1.weight"].shape[0]) - deepest
+        ngf_global = int(stem.shape[0])
+        return FeatureImageGeneratorConfig(
+            input_nc=int(stem.shape[1]) - nz,
+            feature_nc=nz,
+            output_nc=int(sd["model_final.1.weight" if n_local else "model_upsample_conv.1.weight"].shape[0]),
+            ngf=ngf_global // 2**n_local,
+            n_downsample=d,
+            n_blocks=n_blocks,
+            n_local_enhancers=n_local,
+            n_blocks_local=_count(sd, "model1_2.{}.conv_block.1.weight") if n_local else 3,
+            norm=norm,
+        )
+    if "model.1.weight" not in sd:
+        raise ConversionError(
+            "not a pix2pixHD image generator (no 'model.1.weight' or 'model_downsample.1.weight' key)"
+        )
+    stem = sd["model.1.weight"]
+    d = _count(sd, "model.{}.weight", start=4, step=3, ndim=4)
+    n_blocks = _count(sd, "model.{}.conv_block.1.weight", start=4 + 3 * d)
+    if n_local:
+        n_blocks_local = _count(sd, f"model{n_local}_2.{{}}.conv_block.1.weight")
+        output_nc = int(sd[f"model{n_local}_2.{n_blocks_local + 4}.weight"].shape[0])
+    else:
+        n_blocks_local = 3
+        output_nc = int(sd[f"model.{4 + 3 * d + n_blocks + 3 * d + 1}.weight"].shape[0])
+    return ImageGeneratorConfig(
+        input_nc=int(stem.shape[1]),
+        output_nc=output_nc,
+        ngf=int(stem.shape[0]) // 2**n_local,
+        n_downsample=d,
+        n_blocks=n_blocks,
+        n_local_enhancers=n_local,
+        n_blocks_local=n_blocks_local,
+        norm=norm,
+    )
+
+
+def original_input_range(options: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The value range of the continuous inputs the original fed a model trained with ``options``.
+
+    ``None`` for label models (``label_nc > 0``); ``(0, 1)`` for ``dataset_mode face`` (edge and
+    distance maps, ``normalize=False``); ``(-1, 1)`` for ``pose`` and for the generic datasets
+    (``temporal``/``test``, which normalise continuous inputs like images).
+
+    Raises:
+        ValueError: a continuous-input model whose options do not name its ``dataset_mode``.
+    """
+    label_nc = int(options.get("label_nc", 35) or 0)
+    if label_nc > 0:
+        return None
+    mode = options.get("dataset_mode")
+    if mode == "face":
+        return (0.0, 1.0)
+    if mode in ("pose", "temporal", "test"):
+        return (-1.0, 1.0)
+    raise ValueError(
+        "this model takes continuous inputs (label_nc=0) and the options do not say which dataset it was "
+        f"trained with (dataset_mode={mode!r}); give its input range: [0, 1] for the original's face "
+        "models (dataset_mode face), [-1, 1] for pose models (dataset_mode pose)"
+    )
+
+
 def convert_multiscale_discriminator(
     state_dict: Mapping[str, Tensor],
     input_nc: int,
@@ -349,6 +482,7 @@ KINDS: tuple[str, ...] = (
     "vid2vid_generator",
     "pix2pixhd_global",
     "pix2pixhd_local",
+    "pix2pixhd_with_features",
     "multiscale_patch_discriminator",
     "instance_feature_encoder",
 )
@@ -425,6 +559,13 @@ def convert_original(
     if kind in ("pix2pixhd_global", "pix2pixhd_local"):
         icfg = image_generator_config_from_options(options, local=kind.endswith("local"))
         return convert_image_generator(state_dicts[0], icfg, icfg.norm, name), icfg.to_dict()
+    if kind == "pix2pixhd_with_features":
+        fcfg = infer_image_generator_config(state_dicts[0], str(options.get("norm", "instance")))
+        if not isinstance(fcfg, FeatureImageGeneratorConfig):
+            raise ConversionError(
+                f"{name} is a plain pix2pixHD generator: use pix2pixhd_global or pix2pixhd_local"
+            )
+        return convert_feature_image_generator(state_dicts[0], fcfg, fcfg.norm, name), fcfg.to_dict()
     if kind == "multiscale_patch_discriminator":
         kwargs = discriminator_kwargs_from_options(options)
         return convert_multiscale_discriminator(state_dicts[0], source_name=name, **kwargs), kwargs
