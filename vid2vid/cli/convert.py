@@ -90,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
         load_original_state_dict,
         read_original_options,
     )
+    from vid2vid.convert.original import image_model_inputs_from_options
     from vid2vid.convert.parity import check_fixture
+    from vid2vid.image_model_folder import save_image_model
     from vid2vid.model_folder import save_model_folder
 
     weights, found_opt = _resolve_weights(args.weights, args.kind)
@@ -119,6 +121,22 @@ def run(args: argparse.Namespace) -> int:
     if args.kind == "vid2vid_generator":
         first_frame = "zeros" if model.config.no_first_frame else "real"
         save_model_folder(out, model, first_frame=first_frame, metadata=record)
+    elif args.kind in ("pix2pixhd_global", "pix2pixhd_local"):
+        # an image-model folder: Pix2PixHDPipeline / `vid2vid synthesize` run it, `vid2vid bundle` adds it
+        inputs = image_model_inputs_from_options(options, model.config.input_nc)
+        if inputs["feature_channels"]:
+            raise ValueError(
+                "this generator takes instance features (instance_feat/label_feat): converting its "
+                "feature encoder and clusters is not supported; convert a generator trained without features"
+            )
+        save_image_model(
+            out,
+            model,
+            label_nc=inputs["label_nc"],
+            use_instance=inputs["use_instance"],
+            input_nc=inputs["input_nc"],
+            metadata=record,
+        )
     else:
         save_module_weights(model, out / "model.safetensors", metadata={"format": "pt"})
         write_json(
