@@ -127,6 +127,11 @@ class Pix2PixHDPipeline:
                 )
         if m.feature_channels > 0 and m.feature_clusters:
             InstanceFeatureSampler(m.feature_clusters, m.feature_channels)  # validates the clusters
+        elif m.feature_channels > 0 and encoder is None:
+            raise ValueError(
+                f"the generator takes {m.feature_channels} instance-feature channels but there are neither "
+                f"feature clusters ({FEATURES_FILE}) nor a feature encoder ({ENCODER_FILE}) to make them"
+            )
         self._channels_last = False
         _check_device_dtype(self.device, self.dtype)
 
