@@ -1,6 +1,7 @@
 """Data: label encoding, datasets, video I/O and the shipped synthetic dataset."""
 
 from vid2vid.data.clip_dataset import ClipDataset
+from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, save_flow_cache
 from vid2vid.data.io import (
     is_video_file,
@@ -26,6 +27,7 @@ __all__ = [
     "encode_label_map",
     "check_label_ids",
     "ClipDataset",
+    "FrameDataset",
     "GeometryConfig",
     "AugmentParams",
     "RESIZE_MODES",

@@ -1,6 +1,8 @@
 """Training the pix2pixHD image generator (pix2pixHD §3; vid2vid's first-frame model).
 
-Single frames of the same dataset, the same image losses as vid2vid without the temporal ones:
+Single frames of the same dataset (an epoch visits every frame of every clip once, as pix2pixHD's
+epoch visits every image: :class:`~vid2vid.data.FrameDataset`), the same image losses as vid2vid
+without the temporal ones:
 multi-scale image GAN + feature matching (×``lambda_feat``) + VGG (×``lambda_vgg``). With
 ``use_features`` an :class:`~vid2vid.nn.InstanceFeatureEncoder` is trained jointly (its
 instance-averaged features are concatenated to the generator's input, pix2pixHD §3.3) and, at the
@@ -20,6 +22,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.labels import encode_label_map
 from vid2vid.image_model_folder import IMAGE_MODEL_TYPE, ImageModel, load_image_model, save_image_model
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
@@ -49,7 +52,9 @@ class ImageTrainer(TrainerBase):
         config: the run's settings (``generator`` gives the label set: ``label_nc``,
             ``use_instance``, ``input_nc``; ``image_generator`` the architecture, its ``input_nc``
             is derived).
-        dataset, dist, resume, logger: as :class:`~vid2vid.training.Vid2VidTrainer`.
+        dataset: a :class:`~vid2vid.data.ClipDataset` (its frames become the samples) or a
+            :class:`~vid2vid.data.FrameDataset` (default: built from ``config``).
+        dist, resume, logger: as :class:`~vid2vid.training.Vid2VidTrainer`.
     """
 
     def __init__(
@@ -72,7 +77,9 @@ class ImageTrainer(TrainerBase):
         multiple = self.image_config.size_multiple
         if config.use_features:
             multiple = max(multiple, 2**config.n_downsample_E)
-        self.dataset = dataset or build_clip_dataset(config, 1, multiple, load_flow=False)
+        # an epoch visits every training frame once (pix2pixHD's epoch over images)
+        clips = dataset if dataset is not None else build_clip_dataset(config, 1, multiple, load_flow=False)
+        self.dataset = clips if isinstance(clips, FrameDataset) else FrameDataset(clips)
         torch.manual_seed(config.seed)
         self.generator = ImageGenerator(self.image_config).to(self.device, self.dtype)
         self.encoder_args = dict(
@@ -130,6 +137,9 @@ class ImageTrainer(TrainerBase):
         self.feature_clusters: dict[str, Tensor] | None = None
         if resume is not None:
             self.load_checkpoint(resume)
+
+    def _epoch_description(self) -> str:
+        return f"each of the {len(self.dataset)} frames of the {self.dataset.n_clips} clips once"
 
     def _trained_modules(self) -> dict[str, torch.nn.Module]:
         modules: dict[str, torch.nn.Module] = {"generator": self.generator, "image_d": self.objective.image_d}
@@ -202,7 +212,7 @@ class ImageTrainer(TrainerBase):
             raise ValueError("compute_feature_clusters needs use_features=True")
 
         def samples():
-            for i in range(len(self.dataset)):
+            for i in range(self.dataset.n_clips):
                 clip = self.dataset.load_clip(i)
                 yield clip["frames"], clip["instances"]
 
