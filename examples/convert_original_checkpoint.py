@@ -10,7 +10,9 @@ Usage::
 
 The sequential generator is converted from ``latest_net_G0.pth`` [``G1`` ...] and ``opt.txt`` in
 ``--checkpoint`` (the same as ``vid2vid convert --weights DIR --out DIR``). The optional
-pix2pixHD generator becomes the model's first-frame generator (``first_frame="image_generator"``).
+pix2pixHD generator is converted into an image-model folder (``vid2vid convert --kind
+pix2pixhd_local``) and bundled as the model's first-frame generator (``vid2vid bundle``), so the
+result synthesises from labels alone (``first_frame="image_generator"``).
 Converted weights keep the original's licence, CC BY-NC-SA 4.0 (non-commercial); it is written
 into ``config.json`` and the model card, and must be respected when you share them.
 """
@@ -23,8 +25,6 @@ from pathlib import Path
 
 from vid2vid import Vid2VidPipeline
 from vid2vid.cli.main import main as cli_main
-from vid2vid.convert import convert_original, load_original_state_dict
-from vid2vid.model_folder import load_model_folder, save_model_folder
 
 
 def main() -> None:
@@ -44,24 +44,23 @@ def main() -> None:
     args = parser.parse_args()
 
     # 1. The sequential generator: the CLI checks every tensor maps onto the architecture.
-    if cli_main(["convert", "--weights", str(args.checkpoint), "--out", str(args.out)]) != 0:
+    video_dir = args.out.with_name(args.out.name + "-video") if args.first_frame_weights else args.out
+    if cli_main(["convert", "--weights", str(args.checkpoint), "--out", str(video_dir)]) != 0:
         raise SystemExit("conversion failed")
 
-    # 2. Optionally the pix2pixHD first-frame generator, assembled into the same model folder.
+    # 2. Optionally the pix2pixHD first-frame generator: converted into an image-model folder, then
+    #    bundled with the video model into a labels-only model folder (first_frame="image_generator").
     if args.first_frame_weights:
         options = json.loads(args.first_frame_options or "{}")
         kind = "pix2pixhd_local" if options.get("netG") == "local" else "pix2pixhd_global"
-        state = load_original_state_dict(args.first_frame_weights)
-        image_generator, _ = convert_original(kind, options, [state], [args.first_frame_weights.name])
-        folder = load_model_folder(args.out)
-        save_model_folder(
-            args.out,
-            folder.generator,
-            first_frame="image_generator",
-            image_generator=image_generator,
-            labels=folder.labels,
-            metadata=folder.metadata,
-        )
+        image_dir = args.out.with_name(args.out.name + "-first-frame")
+        cmd = ["convert", "--kind", kind, "--weights", str(args.first_frame_weights), "--out", str(image_dir)]
+        cmd += ["--set", *(f"{k}={v}" for k, v in options.items())] if options else []
+        if cli_main(cmd) != 0:
+            raise SystemExit("conversion of the first-frame generator failed")
+        bundle = ["bundle", "--video-model", str(video_dir), "--first-frame-model", str(image_dir)]
+        if cli_main([*bundle, "--out", str(args.out), "--overwrite"]) != 0:
+            raise SystemExit("bundling failed")
 
     pipe = Vid2VidPipeline.from_pretrained(args.out)
     pipe.save_pretrained(args.out)  # adds the README.md model card (licence from config.json)

@@ -344,7 +344,7 @@ class TrainerBase:
             f"schedule: {cfg.n_epochs} epochs x {per_epoch} iterations = {schedule_end} iterations "
             f"(an epoch: {self._epoch_description()}, batch {cfg.batch_size} x {self.dist.world_size} "
             f"process(es)); learning rate constant for {cfg.niter} epochs ({cfg.niter * per_epoch} it), "
-            f"then decaying linearly to 0 over {cfg.niter_decay} epochs"
+            f"then decaying linearly over {cfg.niter_decay} epochs (to 0 at the schedule's end)"
         ]
         m = cfg.max_iters
         if m is not None and m > schedule_end:
