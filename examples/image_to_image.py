@@ -42,7 +42,9 @@ def mean_abs_error(folder_a: Path, folder_b: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/image"))
     parser.add_argument("--iters", type=int, default=600, help="about how many training iterations")
     parser.add_argument("--tiny", action="store_true", help="toy sizes (seconds; for tests)")
@@ -53,40 +55,154 @@ def main(argv: list[str] | None = None) -> None:
     batch = 4
 
     # 1. data: 128x64 street scenes, labels (35 Cityscapes ids) + instance maps + frames
-    run(["make-synthetic", "--out", str(out / "data"), "--clips", str(clips), "--frames", str(frames),
-         "--size", size, "--quiet"])
-    run(["make-synthetic", "--out", str(out / "data"), "--clips", "1", "--frames", "8", "--size", size,
-         "--seed", "1", "--phase", "test", "--quiet"])
+    run(
+        [
+            "make-synthetic",
+            "--out",
+            str(out / "data"),
+            "--clips",
+            str(clips),
+            "--frames",
+            str(frames),
+            "--size",
+            size,
+            "--quiet",
+        ]
+    )
+    run(
+        [
+            "make-synthetic",
+            "--out",
+            str(out / "data"),
+            "--clips",
+            "1",
+            "--frames",
+            "8",
+            "--size",
+            size,
+            "--seed",
+            "1",
+            "--phase",
+            "test",
+            "--quiet",
+        ]
+    )
 
     # 2. the image model; an epoch visits every training frame once: clips * frames / batch iterations
     per_epoch = clips * frames // batch
     epochs = max(2, math.ceil(args.iters / per_epoch))
-    run([
-        "train", "--model", "image", "--dataroot", str(out / "data"), "--checkpoint-dir", str(out / "image"),
-        "--device", "cpu", "--batch-size", str(batch), "--niter", str(epochs // 2),
-        "--niter-decay", str(epochs - epochs // 2), "--vgg-weights", "none", "--num-workers", "0",
-        "--no-progress", "--log-every", str(max(1, per_epoch)),
-        "--set", "generator.use_instance=true", "--set", "load_size=128", "--set", "fine_size=128",
-        "--set", f"image_generator.ngf={ngf}", "--set", "image_generator.n_downsample=3",
-        "--set", f"image_generator.n_blocks={blocks}", "--set", "ndf=16", "--set", "ndf_max=16",
-        "--set", "num_D=2", "--set", "save_every=100000", "--set", "tensorboard=false",
-    ])
+    run(
+        [
+            "train",
+            "--model",
+            "image",
+            "--dataroot",
+            str(out / "data"),
+            "--checkpoint-dir",
+            str(out / "image"),
+            "--device",
+            "cpu",
+            "--batch-size",
+            str(batch),
+            "--niter",
+            str(epochs // 2),
+            "--niter-decay",
+            str(epochs - epochs // 2),
+            "--vgg-weights",
+            "none",
+            "--num-workers",
+            "0",
+            "--no-progress",
+            "--log-every",
+            str(max(1, per_epoch)),
+            "--set",
+            "generator.use_instance=true",
+            "--set",
+            "load_size=128",
+            "--set",
+            "fine_size=128",
+            "--set",
+            f"image_generator.ngf={ngf}",
+            "--set",
+            "image_generator.n_downsample=3",
+            "--set",
+            f"image_generator.n_blocks={blocks}",
+            "--set",
+            "ndf=16",
+            "--set",
+            "ndf_max=16",
+            "--set",
+            "num_D=2",
+            "--set",
+            "save_every=100000",
+            "--set",
+            "tensorboard=false",
+        ]
+    )
     image_model = out / "image" / "latest" / "model"
 
     # 3. the per-frame baseline on the held-out clip
-    held_out = ["--labels", str(out / "data/test_A/clip_0000"), "--instances", str(out / "data/test_inst/clip_0000")]
-    run(["synthesize", "--model", str(image_model), *held_out, "--out", str(out / "per_frame"), "--device", "cpu",
-         "--quiet"])
-    run(["synthesize", "--model", str(image_model), *held_out, "--out", str(out / "per_frame.mp4"),
-         "--device", "cpu", "--quiet"])
+    held_out = [
+        "--labels",
+        str(out / "data/test_A/clip_0000"),
+        "--instances",
+        str(out / "data/test_inst/clip_0000"),
+    ]
+    run(
+        [
+            "synthesize",
+            "--model",
+            str(image_model),
+            *held_out,
+            "--out",
+            str(out / "per_frame"),
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+    )
+    run(
+        [
+            "synthesize",
+            "--model",
+            str(image_model),
+            *held_out,
+            "--out",
+            str(out / "per_frame.mp4"),
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+    )
     error = mean_abs_error(out / "per_frame", out / "data/test_B/clip_0000")
     print(f"per-frame baseline: mean |synthesised - real| = {error:.4f} on the held-out clip")
 
     # 4. a labels-only video model: the image model makes the first frames of the demo video model
-    run(["bundle", "--video-model", str(demo_model_folder()), "--first-frame-model", str(image_model),
-         "--out", str(out / "labels_only"), "--overwrite"])
-    run(["synthesize", "--model", str(out / "labels_only"), *held_out, "--out", str(out / "labels_only_video"),
-         "--device", "cpu", "--quiet"])
+    run(
+        [
+            "bundle",
+            "--video-model",
+            str(demo_model_folder()),
+            "--first-frame-model",
+            str(image_model),
+            "--out",
+            str(out / "labels_only"),
+            "--overwrite",
+        ]
+    )
+    run(
+        [
+            "synthesize",
+            "--model",
+            str(out / "labels_only"),
+            *held_out,
+            "--out",
+            str(out / "labels_only_video"),
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+    )
     error = mean_abs_error(out / "labels_only_video", out / "data/test_B/clip_0000")
     print(f"labels-only vid2vid (image-model first frames): mean |synthesised - real| = {error:.4f}")
 

@@ -41,23 +41,41 @@ def layer_recipe(state_dict: dict[str, torch.Tensor], local: bool) -> list[dict]
             k = value.shape[-1]
             stride = 2 if transposed or _is_strided(name, k) else 1
             layers.append(
-                {"name": name, "type": "conv_transpose" if transposed else "conv", "in": int(c_in),
-                 "out": int(c_out), "kernel": int(k), "stride": stride, "kept": True}
+                {
+                    "name": name,
+                    "type": "conv_transpose" if transposed else "conv",
+                    "in": int(c_in),
+                    "out": int(c_out),
+                    "kernel": int(k),
+                    "stride": stride,
+                    "kept": True,
+                }
             )
         elif key.endswith(".running_mean"):
-            layers.append({"name": key[: -len(".running_mean")], "type": "norm", "channels": int(value.shape[0])})
+            layers.append(
+                {"name": key[: -len(".running_mean")], "type": "norm", "channels": int(value.shape[0])}
+            )
     if local:
         # the LocalEnhancer builds a whole GlobalGenerator and drops its last 3 modules (pad, 7x7 conv,
         # tanh): that conv drew random numbers after the global up-sampling stack
         last_global = max(i for i, layer in enumerate(layers) if layer["name"].startswith("model."))
         last_conv = max(
-            i for i, layer in enumerate(layers) if layer["name"].startswith("model.") and layer["type"] != "norm"
+            i
+            for i, layer in enumerate(layers)
+            if layer["name"].startswith("model.") and layer["type"] != "norm"
         )
         ngf_global = layers[last_conv]["out"]
         layers.insert(
             last_global + 1,
-            {"name": "dropped_global_output", "type": "conv", "in": ngf_global, "out": 3, "kernel": 7,
-             "stride": 1, "kept": False},
+            {
+                "name": "dropped_global_output",
+                "type": "conv",
+                "in": ngf_global,
+                "out": 3,
+                "kernel": 7,
+                "stride": 1,
+                "kept": False,
+            },
         )
     return layers
 
@@ -95,8 +113,10 @@ def main(src_root: str, dst_root: str) -> None:
             json.dumps({"file": weights_file, "sha256": digest, "recipe": recipe}, indent=1) + "\n"
         )
         io = load_file(folder / "io.safetensors")
-        save_file({"labels": io["labels"].to(torch.uint8), "expected": io["expected"].contiguous()},
-                  out / "io.safetensors")
+        save_file(
+            {"labels": io["labels"].to(torch.uint8), "expected": io["expected"].contiguous()},
+            out / "io.safetensors",
+        )
         print(f"{folder.name}: {sum(p.stat().st_size for p in out.iterdir()) / 1024:.0f} KB")
 
 

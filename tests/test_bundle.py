@@ -19,7 +19,9 @@ LABEL_NC, H, W = 5, 16, 32
 CLUSTERS = {"class_2": torch.tensor([[1.0, -1.0], [3.0, 0.5]])}
 
 
-def make_models(tmp_path: Path, *, image_label_nc: int = LABEL_NC, image_instance: bool = True) -> tuple[Path, Path]:
+def make_models(
+    tmp_path: Path, *, image_label_nc: int = LABEL_NC, image_instance: bool = True
+) -> tuple[Path, Path]:
     torch.manual_seed(0)
     video = SequentialGenerator(label_nc=LABEL_NC, use_instance=True, ngf=4, n_downsample=1, n_blocks=1)
     save_model_folder(tmp_path / "video", video, first_frame="real", metadata={"license": "MIT"})
@@ -51,7 +53,10 @@ def test_bundle_makes_a_labels_only_model(tmp_path: Path, capsys: pytest.Capture
     with pytest.raises(ValueError, match=r"vid2vid bundle --video-model .* --first-frame-model"):
         plain(labels, instances, progress=False)  # no first frames: the error names the command
     out = tmp_path / "bundled"
-    assert main(["bundle", "--video-model", str(video), "--first-frame-model", str(image), "--out", str(out)]) == 0
+    assert (
+        main(["bundle", "--video-model", str(video), "--first-frame-model", str(image), "--out", str(out)])
+        == 0
+    )
     assert "wrote" in capsys.readouterr().out
     folder = load_model_folder(out)
     assert folder.first_frame == "image_generator" and set(folder.feature_clusters) == {"class_2"}
@@ -72,17 +77,57 @@ def test_bundle_makes_a_labels_only_model(tmp_path: Path, capsys: pytest.Capture
 def test_bundle_refuses_mismatched_or_wrong_models(tmp_path: Path) -> None:
     video, image = make_models(tmp_path / "a", image_label_nc=LABEL_NC + 1)
     with pytest.raises(ValueError, match="label classes: video 5, image 6"):
-        main_raise(["bundle", "--video-model", str(video), "--first-frame-model", str(image), "--out", str(tmp_path / "o")])
+        main_raise(
+            [
+                "bundle",
+                "--video-model",
+                str(video),
+                "--first-frame-model",
+                str(image),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
     video, image = make_models(tmp_path / "b", image_instance=False)
     with pytest.raises(ValueError, match="instance maps: video True, image False"):
-        main_raise(["bundle", "--video-model", str(video), "--first-frame-model", str(image), "--out", str(tmp_path / "o")])
+        main_raise(
+            [
+                "bundle",
+                "--video-model",
+                str(video),
+                "--first-frame-model",
+                str(image),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
     with pytest.raises(ValueError, match="--first-frame-model .* model_type 'vid2vid_generator'"):
-        main_raise(["bundle", "--video-model", str(video), "--first-frame-model", str(video), "--out", str(tmp_path / "o")])
+        main_raise(
+            [
+                "bundle",
+                "--video-model",
+                str(video),
+                "--first-frame-model",
+                str(video),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
     video, image = make_models(tmp_path / "c")
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "x.txt").write_text("keep")
     with pytest.raises(ValueError, match="not an empty folder"):
-        main_raise(["bundle", "--video-model", str(video), "--first-frame-model", str(image), "--out", str(tmp_path / "full")])
+        main_raise(
+            [
+                "bundle",
+                "--video-model",
+                str(video),
+                "--first-frame-model",
+                str(image),
+                "--out",
+                str(tmp_path / "full"),
+            ]
+        )
 
 
 def main_raise(argv: list[str]) -> None:
@@ -95,18 +140,31 @@ def main_raise(argv: list[str]) -> None:
 
 def test_bundle_cli_prints_errors_not_tracebacks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     video, _ = make_models(tmp_path)
-    code = main(["bundle", "--video-model", str(video), "--first-frame-model", str(tmp_path / "nope"), "--out", "x"])
+    code = main(
+        ["bundle", "--video-model", str(video), "--first-frame-model", str(tmp_path / "nope"), "--out", "x"]
+    )
     assert code == 2 and "vid2vid bundle: error:" in capsys.readouterr().err
 
 
-def test_synthesize_runs_image_models_frame_by_frame(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_synthesize_runs_image_models_frame_by_frame(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, image = make_models(tmp_path)
     labels, instances = clip(3)
     for name, maps in (("labels", labels), ("inst", instances)):
         (tmp_path / name).mkdir()
         for t, m in enumerate(maps):
             Image.fromarray(m.numpy().astype(np.uint16)).save(tmp_path / name / f"{t:03d}.png")
-    args = ["synthesize", "--model", str(image), "--instances", str(tmp_path / "inst"), "--device", "cpu", "--quiet"]
+    args = [
+        "synthesize",
+        "--model",
+        str(image),
+        "--instances",
+        str(tmp_path / "inst"),
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     assert main([*args, "--labels", str(tmp_path / "labels"), "--out", str(tmp_path / "out")]) == 0
     assert "wrote 3 frames" in capsys.readouterr().out
     written = sorted((tmp_path / "out").glob("*.png"))
@@ -116,8 +174,16 @@ def test_synthesize_runs_image_models_frame_by_frame(tmp_path: Path, capsys: pyt
     assert np.abs(got.astype(int) - np.round(expected[1].permute(1, 2, 0).numpy() * 255)).max() <= 1
     # one label PNG → one image
     one = [
-        "synthesize", "--model", str(image), "--labels", str(tmp_path / "labels" / "001.png"),
-        "--instances", str(tmp_path / "inst" / "001.png"), "--out", str(tmp_path / "one.png"), "--quiet",
+        "synthesize",
+        "--model",
+        str(image),
+        "--labels",
+        str(tmp_path / "labels" / "001.png"),
+        "--instances",
+        str(tmp_path / "inst" / "001.png"),
+        "--out",
+        str(tmp_path / "one.png"),
+        "--quiet",
     ]
     assert main(one) == 0 and np.array_equal(np.asarray(Image.open(tmp_path / "one.png")), got)
     code = main([*args, "--labels", str(tmp_path / "labels"), "--out", "x.mp4", "--first-frames", "y"])

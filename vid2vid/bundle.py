@@ -69,7 +69,9 @@ def bundle_first_frame_model(
     if out.exists() and out.resolve() in (video_dir.resolve(), image_dir.resolve()):
         raise ValueError(f"--out {out} is one of the input models; write the bundle to a new folder")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not overwrite)):
-        raise ValueError(f"--out {out} exists and is not an empty folder (pass --overwrite to replace its model)")
+        raise ValueError(
+            f"--out {out} exists and is not an empty folder (pass --overwrite to replace its model)"
+        )
 
     video = load_model_folder(video_dir)
     image = load_image_model(image_dir)
@@ -85,7 +87,8 @@ def bundle_first_frame_model(
         problems.append(f"output channels: video {v.output_nc}, image {image.generator.config.output_nc}")
     if problems:
         raise ValueError(
-            f"the first-frame model {image_dir} does not take the video model's inputs: " + "; ".join(problems)
+            f"the first-frame model {image_dir} does not take the video model's inputs: "
+            + "; ".join(problems)
         )
     if image.feature_channels > 0 and not image.feature_clusters:
         raise ValueError(

@@ -70,7 +70,14 @@ __all__ = [
 
 OUTPUT_TYPES: tuple[str, ...] = ("pt", "np", "pil")
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-_HUB_PATTERNS = [CONFIG_FILE, MODEL_FILE, FEATURES_FILE, f"{FIRST_FRAME_DIR}/*", "README.md", "encoder.safetensors"]
+_HUB_PATTERNS = [
+    CONFIG_FILE,
+    MODEL_FILE,
+    FEATURES_FILE,
+    f"{FIRST_FRAME_DIR}/*",
+    "README.md",
+    "encoder.safetensors",
+]
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 

@@ -16,7 +16,10 @@ from vid2vid.nn import ImageGenerator, InstanceFeatureEncoder
 from vid2vid.pipelines.features import InstanceFeatureSampler
 
 LABEL_NC, H, W, FEAT = 5, 16, 32, 2
-CLUSTERS = {"class_2": torch.tensor([[1.0, -1.0], [0.5, 0.25], [-2.0, 3.0]]), "class_3": torch.tensor([[4.0, 4.0]])}
+CLUSTERS = {
+    "class_2": torch.tensor([[1.0, -1.0], [0.5, 0.25], [-2.0, 3.0]]),
+    "class_3": torch.tensor([[4.0, 4.0]]),
+}
 
 
 def tiny(features: bool = False, encoder: bool = False, **overrides: object) -> Pix2PixHDPipeline:
@@ -117,7 +120,8 @@ def test_sampler_draws_class_centres_per_instance_and_keeps_them() -> None:
     assert torch.equal(sampler(instances), feats)  # kept across frames
     assert torch.equal(InstanceFeatureSampler(CLUSTERS, FEAT, seed=3)(instances), feats)
     draws = {
-        tuple(InstanceFeatureSampler(CLUSTERS, FEAT, seed=s)(instances)[0, :, 0, 0].tolist()) for s in range(12)
+        tuple(InstanceFeatureSampler(CLUSTERS, FEAT, seed=s)(instances)[0, :, 0, 0].tolist())
+        for s in range(12)
     }
     assert len(draws) == 3  # instance 2000 draws each of class 2's three centres over the seeds
     with pytest.raises(ValueError, match=r"class_2 has shape \(3, 2\).*\(K, 3\)"):
@@ -199,7 +203,11 @@ def test_save_pretrained_round_trip_and_dispatch(tmp_path: Path) -> None:
     labels, instances = clip(2)
     folder = pipe.save_pretrained(tmp_path / "model")
     assert {p.name for p in folder.iterdir()} >= {
-        "config.json", "model.safetensors", "encoder.safetensors", "features.safetensors", "README.md",
+        "config.json",
+        "model.safetensors",
+        "encoder.safetensors",
+        "features.safetensors",
+        "README.md",
     }
     assert "Pix2PixHDPipeline.from_pretrained" in (folder / "README.md").read_text()
     loaded = Vid2VidPipeline.from_pretrained(folder)  # an image-model folder gives the image pipeline

@@ -29,7 +29,13 @@ def test_max_iters_beyond_the_schedule_is_said_and_the_run_ends_with_the_schedul
     make_config, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = make_config(
-        "beyond", model="image", image_generator=TINY_IMAGE, batch_size=4, niter=1, niter_decay=1, max_iters=50
+        "beyond",
+        model="image",
+        image_generator=TINY_IMAGE,
+        batch_size=4,
+        niter=1,
+        niter_decay=1,
+        max_iters=50,
     )
     trainer = ImageTrainer(config)
     summary = trainer.schedule_summary()
@@ -40,7 +46,10 @@ def test_max_iters_beyond_the_schedule_is_said_and_the_run_ends_with_the_schedul
     err = capsys.readouterr().err
     assert "max_iters=50 is beyond the schedule's end" in err and "schedule: 2 epochs" in err
     short = ImageTrainer(config.replace(max_iters=18, checkpoint_dir=config.checkpoint_dir + "2"))
-    assert "max_iters=18 stops the run before the schedule's end (24), in epoch 1, at 1 x" in short.schedule_summary()[1]
+    assert (
+        "max_iters=18 stops the run before the schedule's end (24), in epoch 1, at 1 x"
+        in short.schedule_summary()[1]
+    )
 
 
 def test_vid2vid_logs_show_the_sequence_schedule(make_config, capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,5 +62,7 @@ def test_vid2vid_logs_show_the_sequence_schedule(make_config, capsys: pytest.Cap
     assert record["train/frames_backprop"] == 1.0
     assert record["train/n_frames"] == 4.0
     err = capsys.readouterr().err
-    assert "epoch 0: sequences of 6 frames (4 generated in 2 chunk(s) of 2, gradients through 1 frame(s))" in err
+    assert (
+        "epoch 0: sequences of 6 frames (4 generated in 2 chunk(s) of 2, gradients through 1 frame(s))" in err
+    )
     assert "an epoch: one sample of each of the 4 clips" in err

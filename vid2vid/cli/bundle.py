@@ -31,7 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="image-model folder or Hub repo id (vid2vid train --model image, or a converted pix2pixHD model)",
     )
     parser.add_argument("--out", required=True, help="the new model folder")
-    parser.add_argument("--overwrite", action="store_true", help="replace the model in an existing --out folder")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the model in an existing --out folder"
+    )
     parser.add_argument("--revision", default=None, help="Hub revision of --video-model (default main)")
     parser.add_argument(
         "--first-frame-revision", default=None, help="Hub revision of --first-frame-model (default main)"

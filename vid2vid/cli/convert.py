@@ -87,10 +87,10 @@ def run(args: argparse.Namespace) -> int:
         ORIGINAL_LICENSE,
         _parse_value,
         convert_original,
+        image_model_inputs_from_options,
         load_original_state_dict,
         read_original_options,
     )
-    from vid2vid.convert.original import image_model_inputs_from_options
     from vid2vid.convert.parity import check_fixture
     from vid2vid.image_model_folder import save_image_model
     from vid2vid.model_folder import save_model_folder

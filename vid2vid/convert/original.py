@@ -390,7 +390,11 @@ def image_model_inputs_from_options(options: Mapping[str, Any], generator_input_
         label_nc = int(options["label_nc"])
         input_nc = int(options.get("input_nc", 3)) if label_nc == 0 else 0
         use_instance = not bool(options.get("no_instance", False))
-        feat = int(options.get("feat_num", 3)) if options.get("instance_feat") or options.get("label_feat") else 0
+        feat = (
+            int(options.get("feat_num", 3))
+            if options.get("instance_feat") or options.get("label_feat")
+            else 0
+        )
     elif generator_input_nc == 36:
         label_nc, input_nc, use_instance, feat = 35, 0, True, 0
     else:
@@ -403,7 +407,12 @@ def image_model_inputs_from_options(options: Mapping[str, Any], generator_input_
             + f", instance edge: {int(use_instance)}, features: {feat}) but the weights take {generator_input_nc}; "
             "set label_nc, no_instance, instance_feat/label_feat and feat_num as in the original's opt.txt"
         )
-    return {"label_nc": label_nc, "use_instance": use_instance, "input_nc": input_nc, "feature_channels": feat}
+    return {
+        "label_nc": label_nc,
+        "use_instance": use_instance,
+        "input_nc": input_nc,
+        "feature_channels": feat,
+    }
 
 
 def discriminator_kwargs_from_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """Data: label encoding, datasets, video I/O and the shipped synthetic dataset."""
 
 from vid2vid.data.clip_dataset import ClipDataset
-from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, save_flow_cache
+from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.io import (
     is_video_file,
     list_frame_files,

@@ -36,7 +36,9 @@ class InstanceFeatureSampler:
     keeps its centre across calls.
     """
 
-    def __init__(self, clusters: Mapping[str, Tensor], feature_channels: int, seed: int | None = None) -> None:
+    def __init__(
+        self, clusters: Mapping[str, Tensor], feature_channels: int, seed: int | None = None
+    ) -> None:
         if feature_channels < 1:
             raise ValueError(f"feature_channels must be >= 1, got {feature_channels}")
         for key, centres in clusters.items():
@@ -76,7 +78,9 @@ class InstanceFeatureSampler:
             ``(B, F, H, W)`` on ``instances``' device, constant inside every instance.
         """
         if instances.dim() != 3 or instances.dtype.is_floating_point:
-            raise ValueError(f"instances must be (B, H, W) integer ids, got {tuple(instances.shape)} {instances.dtype}")
+            raise ValueError(
+                f"instances must be (B, H, W) integer ids, got {tuple(instances.shape)} {instances.dtype}"
+            )
         b, h, w = instances.shape
         out = torch.zeros(b, self.feature_channels, h, w, dtype=dtype, device=instances.device)
         for i in range(b):

@@ -541,7 +541,9 @@ class Pix2PixHDPipeline:
         else:
             if isinstance(frames, Tensor):
                 if frames.dim() != 3:
-                    raise ValueError(f"save_image writes one image (3, H, W), got {tuple(frames.shape)}; use save_video")
+                    raise ValueError(
+                        f"save_image writes one image (3, H, W), got {tuple(frames.shape)}; use save_video"
+                    )
                 frames = frames[None]
             elif getattr(frames, "ndim", 0) == 3:
                 frames = frames[None]
@@ -555,7 +557,9 @@ class Pix2PixHDPipeline:
         from vid2vid.atomic import atomic_path
 
         with atomic_path(path) as tmp:
-            image.save(tmp, format="JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else path.suffix[1:].upper())
+            image.save(
+                tmp, format="JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else path.suffix[1:].upper()
+            )
         return path
 
     # ------------------------------------------------------------------ internals
@@ -581,7 +585,9 @@ class Pix2PixHDPipeline:
                 + ": pass instances"
             )
         if not m.use_instance and feat_nc == 0 and inst_iter is not None:
-            raise ValueError("this model does not use instance maps (use_instance=False): do not pass instances")
+            raise ValueError(
+                "this model does not use instance maps (use_instance=False): do not pass instances"
+            )
         if ref_iter is not None and (feat_nc == 0 or m.encoder is None):
             raise ValueError(
                 "reference_images need a model trained with instance features and its feature encoder "
@@ -613,14 +619,20 @@ class Pix2PixHDPipeline:
                         f"of {multiple}"
                     )
             elif (batch, height, width) != shape:
-                raise ValueError(f"frame {t} has shape (B, H, W) = {(batch, height, width)}, expected {shape}")
+                raise ValueError(
+                    f"frame {t} has shape (B, H, W) = {(batch, height, width)}, expected {shape}"
+                )
             inst = None
             if inst_iter is not None:
                 inst = next(inst_iter, None)
                 if inst is None:
-                    raise ValueError(f"instances ended at frame {t} but labels go on: give one instance map per label map")
+                    raise ValueError(
+                        f"instances ended at frame {t} but labels go on: give one instance map per label map"
+                    )
                 if (inst.shape[0], *inst.shape[-2:]) != shape:
-                    raise ValueError(f"instances of frame {t} are {tuple(inst.shape)}, expected (B, H, W) = {shape}")
+                    raise ValueError(
+                        f"instances of frame {t} are {tuple(inst.shape)}, expected (B, H, W) = {shape}"
+                    )
                 inst = inst.to(dev)
             if m.label_nc > 0:
                 check_label_ids(lab, m.label_nc)
@@ -633,7 +645,8 @@ class Pix2PixHDPipeline:
                 )
             features = None
             if feat_nc > 0:
-                owner = inst if inst is not None else lab.to(dev)  # label_feat models: labels are the instances
+                # the instances own the features (label_feat models without instances: the labels)
+                owner = inst if inst is not None else lab.to(dev)
                 if ref_iter is not None:
                     ref = next(ref_iter, None)
                     if ref is None:

@@ -25,7 +25,7 @@ from torch import Tensor
 from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.labels import encode_label_map
 from vid2vid.image_model_folder import IMAGE_MODEL_TYPE, ImageModel, load_image_model, save_image_model
-from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
+from vid2vid.nn.image_generator import ImageGenerator
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.training.config import TrainConfig
 from vid2vid.training.distributed import (

@@ -767,7 +767,9 @@ class Vid2VidTrainer(TrainerBase):
         cfg, log = self.config, self.logger
         n_chunks = sched.n_frames_generated // sched.frames_per_chunk
         shown = {"seq": sched.n_frames_load, "chunks": n_chunks, "bp": sched.frames_backprop}
-        shown.update({k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG", "F_Flow") if k in losses})
+        shown.update(
+            {k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG", "F_Flow") if k in losses}
+        )
         log.advance(1, shown)
         if step % cfg.log_every == 0 or step == 1:
             extra = {
