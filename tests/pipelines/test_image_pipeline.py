@@ -82,6 +82,18 @@ def test_clip_single_batch_and_stream_agree_with_the_generator() -> None:
     torch.testing.assert_close(streamed, out.frames)
 
 
+def test_frames_per_batch_gives_the_same_frames() -> None:
+    pipe = tiny(features=True)
+    labels, instances = clip(3)
+    both_l, both_i = torch.stack([labels, labels.flip(0)]), torch.stack([instances, instances.flip(0)])
+    one = pipe(both_l, both_i, seed=5, progress=False).frames
+    for n in (2, 3, 8):
+        many = pipe(both_l, both_i, seed=5, progress=False, frames_per_batch=n).frames
+        torch.testing.assert_close(many, one, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="frames_per_batch must be a positive integer"):
+        pipe(labels, instances, frames_per_batch=0)
+
+
 def test_output_types_and_input_forms_agree(tmp_path: Path) -> None:
     pipe = tiny()
     labels, instances = clip(2)

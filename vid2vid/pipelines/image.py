@@ -380,6 +380,7 @@ class Pix2PixHDPipeline:
         output_type: str = "pt",
         progress: bool = True,
         reference_images: Any = None,
+        frames_per_batch: int = 1,
     ) -> Vid2VidPipelineOutput:
         """Synthesise one image per label map.
 
@@ -400,6 +401,9 @@ class Pix2PixHDPipeline:
             reference_images: real images whose encoded instance features replace the clusters
                 (pix2pixHD's ``use_encoded_image``; needs the model's feature encoder): same forms
                 as ``labels`` of a continuous model with 3 channels, one per label map.
+            frames_per_batch: time steps run through the generator at once (identical results:
+                every frame is synthesised on its own; larger values are faster on GPUs, memory
+                grows with them).
 
         Returns:
             :class:`~vid2vid.pipeline_output.Vid2VidPipelineOutput` whose ``frames`` are, in
@@ -450,6 +454,7 @@ class Pix2PixHDPipeline:
             None if inst_clip is None else (inst_clip[:, t] for t in range(length)),
             None if ref_clip is None else (ref_clip[:, t] for t in range(length)),
             seed,
+            frames_per_batch,
         )
         images = []
         with torch.inference_mode():
@@ -569,12 +574,45 @@ class Pix2PixHDPipeline:
         inst_iter: Iterator[Tensor] | None,
         ref_iter: Iterator[Tensor] | None,
         seed: int | None,
+        frames_per_batch: int = 1,
     ) -> Iterator[Tensor]:
         """The per-frame loop of ``__call__`` and ``stream``: yields ``(B, 3, H, W)`` in ``[-1, 1]``.
 
         Each label frame is ``(B, H, W)`` ids or ``(B, C, H, W)`` in ``[-1, 1]``; instances
-        ``(B, H, W)``; reference images ``(B, 3, H, W)`` in ``[-1, 1]``.
+        ``(B, H, W)``; reference images ``(B, 3, H, W)`` in ``[-1, 1]``. ``frames_per_batch``
+        time steps go through the generator together (every frame is independent of the others
+        and normalised on its own, so the results do not change).
         """
+        if not isinstance(frames_per_batch, int) or frames_per_batch < 1:
+            raise ValueError(f"frames_per_batch must be a positive integer, got {frames_per_batch!r}")
+        fmt = torch.channels_last if self._channels_last else torch.contiguous_format
+        pending: list[tuple[Tensor, Tensor | None]] = []
+
+        def run() -> Iterator[Tensor]:
+            encoded = torch.cat([e for e, _ in pending])
+            feats = None if pending[0][1] is None else torch.cat([f for _, f in pending])  # type: ignore[misc]
+            out = self.generator(
+                encoded.contiguous(memory_format=fmt),
+                None if feats is None else feats.contiguous(memory_format=fmt),
+            )
+            yield from out.split(pending[0][0].shape[0])
+            pending.clear()
+
+        for item in self._frame_inputs(label_iter, inst_iter, ref_iter, seed):
+            pending.append(item)
+            if len(pending) == frames_per_batch:
+                yield from run()
+        if pending:
+            yield from run()
+
+    def _frame_inputs(
+        self,
+        label_iter: Iterator[Tensor],
+        inst_iter: Iterator[Tensor] | None,
+        ref_iter: Iterator[Tensor] | None,
+        seed: int | None,
+    ) -> Iterator[tuple[Tensor, Tensor | None]]:
+        """Per frame: the encoded labels ``(B, frame_nc, H, W)`` and the features ``(B, F, H, W)`` or ``None``."""
         m = self.model
         feat_nc = m.feature_channels
         needs_instances = m.use_instance or (feat_nc > 0 and m.label_nc == 0)
@@ -606,7 +644,6 @@ class Pix2PixHDPipeline:
         )
         shape: tuple[int, int, int] | None = None
         dev, dt = self.device, self.dtype
-        fmt = torch.channels_last if self._channels_last else torch.contiguous_format
         multiple = self.config.size_multiple
         for t, lab in enumerate(label_iter):
             batch, height, width = lab.shape[0], lab.shape[-2], lab.shape[-1]
@@ -661,10 +698,7 @@ class Pix2PixHDPipeline:
                 else:
                     assert sampler is not None
                     features = sampler(owner, dtype=dt)
-            yield self.generator(
-                encoded.contiguous(memory_format=fmt),
-                None if features is None else features.contiguous(memory_format=fmt),
-            )
+            yield encoded, features
         if shape is None:
             raise ValueError("labels hold no frames")
         if inst_iter is not None and next(inst_iter, None) is not None:
