@@ -281,3 +281,24 @@ def test_hub_offline_repo_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert isinstance(pipe, Pix2PixHDPipeline) and pipe.encoder is not None
     labels, instances = clip(1)
     assert torch.equal(pipe(labels, instances, seed=1).frames, source(labels, instances, seed=1).frames)
+
+
+def _stream_peak(pipe: Pix2PixHDPipeline, n_frames: int, keep: bool = False) -> int:
+    from vid2vid.profiling import LiveTensorBytes
+
+    kept, mode = [], LiveTensorBytes()
+    labels, instances = clip(1)
+    with mode:
+        for out in pipe.stream(
+            (labels[0] for _ in range(n_frames)), (instances[0] for _ in range(n_frames)), seed=0
+        ):
+            if keep:
+                kept.append(out)
+    return mode.peak
+
+
+def test_stream_memory_does_not_grow_with_length() -> None:
+    pipe = tiny(features=True)
+    short, long = _stream_peak(pipe, 10), _stream_peak(pipe, 100)
+    assert 0 < long <= 1.1 * short, (short, long)
+    assert _stream_peak(pipe, 100, keep=True) - long >= 90 * 3 * H * W * 4  # the meter sees kept frames
