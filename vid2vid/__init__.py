@@ -3,6 +3,8 @@
 The public surface is deliberately small:
 
 - ``vid2vid.Vid2VidPipeline``: load a model (local folder or Hub), synthesise and stream videos.
+- ``vid2vid.Pix2PixHDPipeline``: image-to-image synthesis with a pix2pixHD model (single images or
+  clips frame by frame); ``Vid2VidPipeline.from_pretrained`` returns one for image-model folders.
 - ``vid2vid.nn``: the networks (generators, discriminators, instance feature encoder).
 - ``vid2vid.flow``: backward warping, flow confidence, flow colouring, flow estimators.
 - ``vid2vid.data``: label encoding, datasets and video I/O.
@@ -17,13 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "Vid2VidPipeline", "Vid2VidPipelineOutput"]
+__all__ = ["__version__", "Vid2VidPipeline", "Vid2VidPipelineOutput", "Pix2PixHDPipeline"]
 
-_LAZY = {"Vid2VidPipeline": "vid2vid.pipeline", "Vid2VidPipelineOutput": "vid2vid.pipeline_output"}
+_LAZY = {
+    "Vid2VidPipeline": "vid2vid.pipeline",
+    "Vid2VidPipelineOutput": "vid2vid.pipeline_output",
+    "Pix2PixHDPipeline": "vid2vid.pipelines.image",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
     from vid2vid.pipeline import Vid2VidPipeline
     from vid2vid.pipeline_output import Vid2VidPipelineOutput
+    from vid2vid.pipelines.image import Pix2PixHDPipeline
 
 
 def __getattr__(name: str) -> Any:

@@ -39,7 +39,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -73,6 +73,9 @@ from vid2vid.pipeline_io import (
 )
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
 
+if TYPE_CHECKING:  # pragma: no cover
+    from vid2vid.pipelines.image import Pix2PixHDPipeline
+
 __all__ = [
     "Vid2VidPipeline",
     "Vid2VidPipelineOutput",
@@ -83,7 +86,14 @@ __all__ = [
 
 OUTPUT_TYPES: tuple[str, ...] = ("pt", "np", "pil")
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-_HUB_PATTERNS = [CONFIG_FILE, MODEL_FILE, FEATURES_FILE, f"{FIRST_FRAME_DIR}/*", "README.md"]
+_HUB_PATTERNS = [
+    CONFIG_FILE,
+    MODEL_FILE,
+    FEATURES_FILE,
+    f"{FIRST_FRAME_DIR}/*",
+    "README.md",
+    "encoder.safetensors",
+]
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -358,8 +368,12 @@ class Vid2VidPipeline:
         first_frame: str | None = None,
         channels_last: bool = False,
         compile: bool = False,
-    ) -> Vid2VidPipeline:
+    ) -> Vid2VidPipeline | Pix2PixHDPipeline:
         """Load a model folder from disk or from the Hugging Face Hub.
+
+        An image-model folder (``model_type: pix2pixhd_generator``, e.g. from ``vid2vid train
+        --model image``) gives a :class:`~vid2vid.pipelines.image.Pix2PixHDPipeline` (same
+        conventions; synthesises clips frame by frame).
 
         Args:
             repo_id_or_path: a local model folder or a Hub repo id (``"org/name"``), downloaded
@@ -377,6 +391,16 @@ class Vid2VidPipeline:
         Loading is strict: missing or unexpected tensors are errors naming them.
         """
         folder = resolve_model_folder(repo_id_or_path, revision, token, cache_dir, local_files_only)
+        from vid2vid.image_model_folder import IMAGE_MODEL_TYPE, read_model_type
+
+        if read_model_type(folder) == IMAGE_MODEL_TYPE:  # a pix2pixHD image model: its own pipeline
+            if first_frame is not None:
+                raise ValueError(f"{repo_id_or_path} is a pix2pixHD image model: first_frame does not apply")
+            from vid2vid.pipelines.image import Pix2PixHDPipeline
+
+            return Pix2PixHDPipeline.from_pretrained(
+                folder, device=device, dtype=dtype, channels_last=channels_last, compile=compile
+            )
         dev = torch.device(device) if device is not None else torch.device("cpu")
         dt = _resolve_dtype(dtype) or torch.float32
         _check_device_dtype(dev, dt)
@@ -841,7 +865,12 @@ class Vid2VidPipeline:
                     raise ValueError(
                         f"this model starts from real frames (first_frame='real'): pass first_frames with "
                         f"n_frames_G - 1 = {n_prev} frames, or choose first_frame='zeros'"
-                        + (" or 'image_generator'" if self.image_generator is not None else "")
+                        + (
+                            " or 'image_generator'"
+                            if self.image_generator is not None
+                            else "; to synthesise from labels alone, bundle a first-frame image model: "
+                            "vid2vid bundle --video-model VIDEO --first-frame-model IMAGE --out FOLDER"
+                        )
                     )
                 if policy == "image_generator":
                     assert self.image_generator is not None

@@ -113,10 +113,12 @@ def run(args: argparse.Namespace) -> int:
         ORIGINAL_LICENSE,
         _parse_value,
         convert_original,
+        image_model_inputs_from_options,
         load_original_state_dict,
         read_original_options,
     )
     from vid2vid.convert.parity import check_fixture
+    from vid2vid.image_model_folder import save_image_model
     from vid2vid.model_folder import save_model_folder
 
     weights, found_opt = _resolve_weights(args.weights, args.kind)
@@ -181,6 +183,26 @@ def run(args: argparse.Namespace) -> int:
                 f"first frames: {first_path.name} ({type(converted.image_generator).__name__}, input "  # type: ignore[union-attr]
                 f"{converted.first_frame_input!r}, features {converted.feature_choice if converted.feature_clusters else 'none'})"
             )
+    elif args.kind in ("pix2pixhd_global", "pix2pixhd_local"):
+        # an image-model folder: Pix2PixHDPipeline / `vid2vid synthesize` run it, `vid2vid bundle` adds it
+        model, _ = convert_original(args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm)
+        inputs = image_model_inputs_from_options(options, model.config.input_nc)
+        if inputs["feature_channels"]:
+            raise ValueError(
+                "this generator takes instance features (instance_feat/label_feat): converting its "
+                "feature encoder and clusters is not supported; convert a generator trained without features"
+            )
+        save_image_model(
+            out,
+            model,
+            label_nc=inputs["label_nc"],
+            use_instance=inputs["use_instance"],
+            input_nc=inputs["input_nc"],
+            metadata={
+                "license": ORIGINAL_LICENSE,
+                "converted_from": {"files": [p.name for p in weights], "original_options": options},
+            },
+        )
     else:
         model, config = convert_original(
             args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm

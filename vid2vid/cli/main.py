@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "prepare_flow",
     "build_inputs",
     "synthesize",
+    "bundle",
     "demo",
     "train",
 )

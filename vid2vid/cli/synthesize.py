@@ -1,5 +1,9 @@
 """``vid2vid synthesize``: run a model (local folder or Hub repo) on a label video.
 
+A vid2vid model folder synthesises the clip as a video; a pix2pixHD image-model folder
+(``vid2vid train --model image``, a converted pix2pixHD checkpoint) synthesises it frame by frame
+(the per-frame baseline), or a single label PNG into one image (``--out x.png``).
+
 Example::
 
     vid2vid synthesize --model org/street-512 --labels my_clip/labels --instances my_clip/inst \\
@@ -9,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Load a model folder or Hub repo (Vid2VidPipeline.from_pretrained) and synthesise one output "
             "frame per input label frame (models that start from zeros: from frame n_frames_G - 1 on, as the "
             "original's test.py). Labels: a folder of single-channel label PNGs (or, for continuous-input "
-            "models, a folder of .npy maps, a video file or a frame folder)."
+            "models, a folder of .npy maps, a video file or a frame folder). Video models continue the video "
+            "from their first frames; pix2pixHD image models synthesise every frame on its own (and accept a "
+            "single label PNG)."
         ),
     )
     parser.add_argument("--model", required=True, help="model folder or Hugging Face Hub repo id (org/name)")
@@ -80,6 +87,22 @@ def run(args: argparse.Namespace) -> int:
     pipe = Vid2VidPipeline.from_pretrained(
         args.model, revision=args.revision, device=device, dtype=args.dtype, first_frame=args.first_frame
     )
+    from vid2vid.pipelines.image import Pix2PixHDPipeline
+
+    if isinstance(pipe, Pix2PixHDPipeline):  # an image model: every frame from its own label map
+        if args.first_frames:
+            raise ValueError(
+                f"--first-frames applies to video models; {args.model} is a pix2pixHD image model, which "
+                "synthesises every frame from its label map"
+            )
+        output = pipe(args.labels, instances=args.instances, seed=args.seed, progress=not args.quiet)
+        if output.frames.dim() == 3:  # one label map in, one image out
+            if Path(args.out).suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp"):
+                print(f"wrote 1 image to {pipe.save_image(output, args.out)}")
+                return 0
+        path = pipe.save_video(output, args.out, fps=args.fps)
+        print(f"wrote {1 if output.frames.dim() == 3 else len(output.frames)} frames to {path}")
+        return 0
     output = pipe(
         args.labels,
         instances=args.instances,

@@ -16,6 +16,7 @@ Key layouts of the original (``nn.Sequential`` indices):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,6 +47,7 @@ __all__ = [
     "convert_original",
     "infer_generator_options",
     "check_generator_options",
+    "image_model_inputs_from_options",
     "KINDS",
 ]
 
@@ -502,6 +504,51 @@ def image_generator_config_from_options(options: Mapping[str, Any], local: bool)
     )
 
 
+def image_model_inputs_from_options(options: Mapping[str, Any], generator_input_nc: int) -> dict[str, Any]:
+    """How a converted pix2pixHD generator's input channels split: labels, instance edge, features.
+
+    pix2pixHD's generator takes ``label_nc`` one-hot channels (``input_nc`` continuous ones when
+    ``label_nc == 0``), one instance-edge channel unless ``--no_instance``, and ``feat_num``
+    feature channels with ``--instance_feat``/``--label_feat``. Options that name ``label_nc``
+    are read that way; without it the weights decide: ``generator_input_nc`` one-hot channels
+    and nothing else (the reference fixtures), or 35 classes + edge for 36 channels (the
+    original's Cityscapes defaults).
+
+    Returns:
+        ``{"label_nc", "use_instance", "input_nc", "feature_channels"}`` for the image-model folder.
+
+    Raises:
+        ConversionError: options whose channels do not add up to ``generator_input_nc``.
+    """
+    if "label_nc" in options:
+        label_nc = int(options["label_nc"])
+        input_nc = int(options.get("input_nc", 3)) if label_nc == 0 else 0
+        use_instance = not bool(options.get("no_instance", False))
+        feat = (
+            int(options.get("feat_num", 3))
+            if options.get("instance_feat") or options.get("label_feat")
+            else 0
+        )
+    elif generator_input_nc == 36:
+        label_nc, input_nc, use_instance, feat = 35, 0, True, 0
+    else:
+        label_nc, input_nc, use_instance, feat = generator_input_nc, 0, False, 0
+    total = (label_nc or input_nc) + int(use_instance) + feat
+    if total != generator_input_nc:
+        raise ConversionError(
+            f"the options describe {total} generator input channels (label_nc={label_nc}"
+            + (f", input_nc={input_nc}" if label_nc == 0 else "")
+            + f", instance edge: {int(use_instance)}, features: {feat}) but the weights take {generator_input_nc}; "
+            "set label_nc, no_instance, instance_feat/label_feat and feat_num as in the original's opt.txt"
+        )
+    return {
+        "label_nc": label_nc,
+        "use_instance": use_instance,
+        "input_nc": input_nc,
+        "feature_channels": feat,
+    }
+
+
 def discriminator_kwargs_from_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Original ``define_D`` options → :class:`MultiScaleDiscriminator` keyword arguments."""
     if "input_nc" not in options:
@@ -558,6 +605,10 @@ def convert_original(
     name = names[0] if names else kind
     if kind in ("pix2pixhd_global", "pix2pixhd_local"):
         icfg = image_generator_config_from_options(options, local=kind.endswith("local"))
+        stem = state_dicts[0].get("model.1.weight")
+        if stem is not None and stem.dim() == 4 and stem.shape[1] != icfg.input_nc:
+            # pix2pixHD's own opt.txt names the label classes, not the generator's input channels
+            icfg = dataclasses.replace(icfg, input_nc=int(stem.shape[1]))
         return convert_image_generator(state_dicts[0], icfg, icfg.norm, name), icfg.to_dict()
     if kind == "pix2pixhd_with_features":
         fcfg = infer_image_generator_config(state_dicts[0], str(options.get("norm", "instance")))

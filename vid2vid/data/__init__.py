@@ -2,6 +2,7 @@
 
 from vid2vid.data.clip_dataset import ClipDataset
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, save_flow_cache
+from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.io import (
     is_video_file,
     list_frame_files,
@@ -26,6 +27,7 @@ __all__ = [
     "encode_label_map",
     "check_label_ids",
     "ClipDataset",
+    "FrameDataset",
     "GeometryConfig",
     "AugmentParams",
     "RESIZE_MODES",

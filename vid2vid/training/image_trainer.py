@@ -1,38 +1,31 @@
 """Training the pix2pixHD image generator (pix2pixHD §3; vid2vid's first-frame model).
 
-Single frames of the same dataset, the same image losses as vid2vid without the temporal ones:
+Single frames of the same dataset (an epoch visits every frame of every clip once, as pix2pixHD's
+epoch visits every image: :class:`~vid2vid.data.FrameDataset`), the same image losses as vid2vid
+without the temporal ones:
 multi-scale image GAN + feature matching (×``lambda_feat``) + VGG (×``lambda_vgg``). With
 ``use_features`` an :class:`~vid2vid.nn.InstanceFeatureEncoder` is trained jointly (its
 instance-averaged features are concatenated to the generator's input, pix2pixHD §3.3) and, at the
 end, every training instance is encoded and clustered per class (:mod:`.features`).
 
-The checkpoint's ``model/`` folder holds ``config.json`` (``model_type: pix2pixhd_generator``),
-``model.safetensors`` and, with features, ``encoder.safetensors`` and ``features.safetensors``;
-:func:`load_image_model` reads it, and its generator can be bundled into a vid2vid model folder
-with ``save_model_folder(..., first_frame="image_generator", image_generator=...)``.
+The checkpoint's ``model/`` folder is an image-model folder (:mod:`vid2vid.image_model_folder`):
+``Pix2PixHDPipeline.from_pretrained`` (or ``vid2vid synthesize``) runs it, and ``vid2vid bundle``
+makes it the first-frame generator of a vid2vid model folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from vid2vid.checkpoint import (
-    load_module_weights,
-    load_state_dict,
-    read_json,
-    save_module_weights,
-    save_state_dict,
-    write_json,
-)
+from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.labels import encode_label_map
-from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
+from vid2vid.image_model_folder import IMAGE_MODEL_TYPE, ImageModel, load_image_model, save_image_model
+from vid2vid.nn.image_generator import ImageGenerator
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.training.config import TrainConfig
 from vid2vid.training.distributed import (
@@ -51,69 +44,6 @@ from vid2vid.training.trainer import TrainerBase, build_clip_dataset, build_vgg_
 
 __all__ = ["ImageTrainer", "ImageModel", "load_image_model", "save_image_model", "IMAGE_MODEL_TYPE"]
 
-IMAGE_MODEL_TYPE = "pix2pixhd_generator"
-ENCODER_FILE = "encoder.safetensors"
-FEATURES_FILE = "features.safetensors"
-
-
-@dataclass
-class ImageModel:
-    """A trained image model: generator, optional feature encoder and per-class clusters."""
-
-    generator: ImageGenerator
-    encoder: InstanceFeatureEncoder | None = None
-    feature_clusters: dict[str, Tensor] | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def save_image_model(
-    folder: str | os.PathLike[str],
-    generator: ImageGenerator,
-    *,
-    encoder: InstanceFeatureEncoder | None = None,
-    encoder_args: dict[str, Any] | None = None,
-    feature_clusters: dict[str, Tensor] | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> Path:
-    """Write an image-model folder (``config.json`` last; every file atomically)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_module_weights(generator, folder / "model.safetensors", metadata={"format": "pt"})
-    config: dict[str, Any] = dict(metadata or {})
-    config.update({"model_type": IMAGE_MODEL_TYPE, "config": generator.config.to_dict()})
-    if encoder is not None:
-        save_module_weights(encoder, folder / ENCODER_FILE)
-        config["encoder"] = dict(encoder_args or {})
-    if feature_clusters:
-        save_state_dict(feature_clusters, folder / FEATURES_FILE)
-    write_json(folder / "config.json", config)
-    return folder
-
-
-def load_image_model(folder: str | os.PathLike[str], device: str | torch.device = "cpu") -> ImageModel:
-    """Read :func:`save_image_model`'s folder strictly (eval mode)."""
-    folder = Path(folder)
-    config = read_json(folder / "config.json")
-    if config.get("model_type") != IMAGE_MODEL_TYPE:
-        raise ValueError(
-            f"{folder / 'config.json'}: model_type is {config.get('model_type')!r}, expected {IMAGE_MODEL_TYPE!r}"
-        )
-    generator = ImageGenerator(ImageGeneratorConfig.from_dict(config["config"]))
-    load_module_weights(generator, folder / "model.safetensors")
-    encoder = None
-    if "encoder" in config:
-        encoder = InstanceFeatureEncoder(**config["encoder"])
-        load_module_weights(encoder, folder / ENCODER_FILE)
-        encoder.eval().to(device)
-    clusters = load_state_dict(folder / FEATURES_FILE) if (folder / FEATURES_FILE).is_file() else None
-    known = {"model_type", "config", "encoder"}
-    return ImageModel(
-        generator=generator.eval().to(device),
-        encoder=encoder,
-        feature_clusters=clusters,
-        metadata={k: v for k, v in config.items() if k not in known},
-    )
-
 
 class ImageTrainer(TrainerBase):
     """Train a pix2pixHD :class:`ImageGenerator` on single frames (``config.model == "image"``).
@@ -122,7 +52,9 @@ class ImageTrainer(TrainerBase):
         config: the run's settings (``generator`` gives the label set: ``label_nc``,
             ``use_instance``, ``input_nc``; ``image_generator`` the architecture, its ``input_nc``
             is derived).
-        dataset, dist, resume, logger: as :class:`~vid2vid.training.Vid2VidTrainer`.
+        dataset: a :class:`~vid2vid.data.ClipDataset` (its frames become the samples) or a
+            :class:`~vid2vid.data.FrameDataset` (default: built from ``config``).
+        dist, resume, logger: as :class:`~vid2vid.training.Vid2VidTrainer`.
     """
 
     def __init__(
@@ -145,7 +77,9 @@ class ImageTrainer(TrainerBase):
         multiple = self.image_config.size_multiple
         if config.use_features:
             multiple = max(multiple, 2**config.n_downsample_E)
-        self.dataset = dataset or build_clip_dataset(config, 1, multiple, load_flow=False)
+        # an epoch visits every training frame once (pix2pixHD's epoch over images)
+        clips = dataset if dataset is not None else build_clip_dataset(config, 1, multiple, load_flow=False)
+        self.dataset = clips if isinstance(clips, FrameDataset) else FrameDataset(clips)
         torch.manual_seed(config.seed)
         self.generator = ImageGenerator(self.image_config).to(self.device, self.dtype)
         self.encoder_args = dict(
@@ -203,6 +137,9 @@ class ImageTrainer(TrainerBase):
         self.feature_clusters: dict[str, Tensor] | None = None
         if resume is not None:
             self.load_checkpoint(resume)
+
+    def _epoch_description(self) -> str:
+        return f"each of the {len(self.dataset)} frames of the {self.dataset.n_clips} clips once"
 
     def _trained_modules(self) -> dict[str, torch.nn.Module]:
         modules: dict[str, torch.nn.Module] = {"generator": self.generator, "image_d": self.objective.image_d}
@@ -275,7 +212,7 @@ class ImageTrainer(TrainerBase):
             raise ValueError("compute_feature_clusters needs use_features=True")
 
         def samples():
-            for i in range(len(self.dataset)):
+            for i in range(self.dataset.n_clips):
                 clip = self.dataset.load_clip(i)
                 yield clip["frames"], clip["instances"]
 
@@ -307,13 +244,18 @@ class ImageTrainer(TrainerBase):
         save_image_model(
             folder,
             self.generator,
+            label_nc=cfg.generator.label_nc,
+            use_instance=cfg.generator.use_instance,
+            input_nc=cfg.generator.input_nc,
             encoder=self.encoder,
             encoder_args=self.encoder_args,
             feature_clusters=self.feature_clusters,
             metadata={
-                "label_nc": cfg.generator.label_nc,
-                "use_instance": cfg.generator.use_instance,
-                "training": {"global_step": self.progress.global_step, "epoch": self.progress.epoch},
+                "training": {
+                    "global_step": self.progress.global_step,
+                    "epoch": self.progress.epoch,
+                    "dataroot": cfg.dataroot,
+                }
             },
         )
 

@@ -140,7 +140,7 @@ class TrainLogger:
             return
         self.bar.update(n)
         if postfix:
-            shown = {k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in list(postfix.items())[:6]}
+            shown = {k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in list(postfix.items())[:9]}
             self.bar.set_postfix(shown, refresh=False)
 
     def close(self) -> None:

@@ -331,6 +331,37 @@ class TrainerBase:
         total = self.config.n_epochs * self.iters_per_epoch
         return min(total, self.config.max_iters) if self.config.max_iters else total
 
+    def _epoch_description(self) -> str:
+        """What one epoch visits (trainers whose samples are not clips override it)."""
+        return f"one sample of each of the {len(self.dataset)} clips"
+
+    def schedule_summary(self) -> list[str]:
+        """The schedule in iterations, and what ``max_iters`` does to it (printed when training starts)."""
+        cfg = self.config
+        per_epoch = self.iters_per_epoch
+        schedule_end = cfg.n_epochs * per_epoch
+        lines = [
+            f"schedule: {cfg.n_epochs} epochs x {per_epoch} iterations = {schedule_end} iterations "
+            f"(an epoch: {self._epoch_description()}, batch {cfg.batch_size} x {self.dist.world_size} "
+            f"process(es)); learning rate constant for {cfg.niter} epochs ({cfg.niter * per_epoch} it), "
+            f"then decaying linearly over {cfg.niter_decay} epochs (to 0 at the schedule's end)"
+        ]
+        m = cfg.max_iters
+        if m is not None and m > schedule_end:
+            lines.append(
+                f"max_iters={m} is beyond the schedule's end: training stops after {schedule_end} iterations, "
+                f"when the learning rate has decayed to 0. To train longer, raise niter/niter_decay "
+                f"(each epoch adds {per_epoch} iterations)"
+            )
+        elif m is not None and m < schedule_end:
+            epoch = m // per_epoch
+            factor = lr_factor(min(epoch, cfg.n_epochs - 1), cfg.niter, cfg.niter_decay)
+            lines.append(
+                f"max_iters={m} stops the run before the schedule's end ({schedule_end}), in epoch {epoch}, "
+                f"at {factor:.2g} x the base learning rate"
+            )
+        return lines
+
     # ------------------------------------------------------------------ loop
     def _batches(self, epoch_position: int) -> Iterator[dict[str, Any]]:
         self.sampler.set_position(epoch_position * self.config.batch_size)
@@ -352,6 +383,8 @@ class TrainerBase:
         cfg = self.config
         log = self.logger
         for note in self._amp_notes:
+            log.info(note)
+        for note in self.schedule_summary():
             log.info(note)
         if self.dist.is_main:
             Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
@@ -566,6 +599,13 @@ class Vid2VidTrainer(TrainerBase):
             self.logger.info(
                 f"epoch {epoch}: now training all {self.config.generator.n_scales} spatial scales"
             )
+        if sched != getattr(self, "_logged_schedule", None):
+            self._logged_schedule = sched
+            self.logger.info(
+                f"epoch {epoch}: sequences of {sched.n_frames_load} frames ({sched.n_frames_generated} generated "
+                f"in {sched.n_frames_generated // sched.frames_per_chunk} chunk(s) of {sched.frames_per_chunk}, "
+                f"gradients through {sched.frames_backprop} frame(s))"
+            )
         factor = lr_factor(epoch, self.config.niter, self.config.niter_decay)
         for name, opts in (
             ("G", [self.optimizer_G]),
@@ -725,14 +765,19 @@ class Vid2VidTrainer(TrainerBase):
 
     def _log(self, step: int, losses: dict[str, float], sched: SequenceSchedule) -> None:
         cfg, log = self.config, self.logger
-        log.advance(
-            1, {k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG", "F_Flow") if k in losses}
+        n_chunks = sched.n_frames_generated // sched.frames_per_chunk
+        shown = {"seq": sched.n_frames_load, "chunks": n_chunks, "bp": sched.frames_backprop}
+        shown.update(
+            {k: losses[k] for k in ("G_total", "D_total", "G_GAN", "G_VGG", "F_Flow") if k in losses}
         )
+        log.advance(1, shown)
         if step % cfg.log_every == 0 or step == 1:
             extra = {
                 "train/lr_G": self.optimizer_G.param_groups[0]["lr"],
                 "train/lr_D": self.optimizer_D.param_groups[0]["lr"],
                 "train/n_frames": float(sched.n_frames_generated),
+                "train/sequence_length": float(sched.n_frames_load),
+                "train/chunks_per_clip": float(n_chunks),
                 "train/frames_backprop": float(sched.frames_backprop),
                 "train/epoch": float(self.progress.epoch),
             }
