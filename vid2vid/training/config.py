@@ -75,9 +75,17 @@ class TrainConfig:
     finest spatial scale for that many epochs).
 
     Sequences: ``n_frames_total`` (generated frames per sample at first), ``max_frames_per_gpu``
-    (frames generated per chunk; history is detached between chunks), ``max_frames_backpropagate``
+    and ``n_gpus_gen`` (a chunk holds ``n_gpus_gen * max_frames_per_gpu`` frames with
+    ``batch_size`` 1 — the original spreads it over ``n_gpus_gen`` GPUs, we generate it on one
+    device — and ``max_frames_per_gpu`` otherwise; history is detached between chunks), ``max_frames_backpropagate``
     (largest number of frames a gradient may flow back through), ``max_t_step``,
-    ``max_sequence_length`` (cap of the doubling, 128 in the original), ``batch_size``.
+    ``max_sequence_length`` (cap of the doubling, 128 in the original), ``batch_size``;
+    ``g_warp_chunk_start``: the generated frame before a later chunk's first frame in the
+    ``G_Warp`` loss — ``"previous_chunk"`` (the previous chunk's last output: what the original
+    computes on GPUs, where ``nn.DataParallel`` copies the generator's inputs) or ``"chunk_last"``
+    (the current chunk's last output: what the original computes when that wrapper passes its
+    inputs through, as on the CPU — its ``generate_frame_train`` extends the caller's history list
+    in place; the training-step fixtures were made so).
 
     Data: ``dataroot``, ``phase``, ``resize_mode``, ``load_size``, ``fine_size``, ``flip``,
     ``num_workers``; ``flow_source``: ``"cache"`` (the ``{phase}_flow`` cache written by
@@ -129,7 +137,9 @@ class TrainConfig:
     # sequences
     n_frames_total: int = 30
     max_frames_per_gpu: int = 1
+    n_gpus_gen: int = 1
     max_frames_backpropagate: int = 1
+    g_warp_chunk_start: str = "previous_chunk"
     max_t_step: int = 1
     max_sequence_length: int = 128
     batch_size: int = 1
@@ -191,6 +201,10 @@ class TrainConfig:
             raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {self.gan_mode!r}")
+        if self.g_warp_chunk_start not in ("previous_chunk", "chunk_last"):
+            raise ValueError(
+                f"g_warp_chunk_start must be 'previous_chunk' or 'chunk_last', got {self.g_warp_chunk_start!r}"
+            )
         if self.flow_source not in FLOW_SOURCES:
             raise ValueError(f"flow_source must be one of {FLOW_SOURCES}, got {self.flow_source!r}")
         check_norm(self.norm_D)
@@ -201,6 +215,7 @@ class TrainConfig:
             "niter_step": self.niter_step,
             "n_frames_total": self.n_frames_total,
             "max_frames_per_gpu": self.max_frames_per_gpu,
+            "n_gpus_gen": self.n_gpus_gen,
             "max_frames_backpropagate": self.max_frames_backpropagate,
             "max_t_step": self.max_t_step,
             "batch_size": self.batch_size,
