@@ -54,6 +54,7 @@ __all__ = [
     "replay_training_fixture",
     "fixture_train_config",
     "fixture_vgg19_state_dict",
+    "write_fixture_vgg19",
     "LOSS_RTOL",
     "LOSS_ATOL",
     "OUTPUT_ATOL",
@@ -171,9 +172,9 @@ class TrainingFixture:
         """Path of the VGG19 weights the fixture's VGG loss used (``None`` with ``no_vgg``).
 
         The file named in ``config.json`` when it exists beside the fixture; otherwise the
-        weights are rebuilt from their recipe (:func:`fixture_vgg19_state_dict`) into
-        ``cache_dir`` (default: a ``.vgg19_recipe.safetensors`` file in the fixture's parent,
-        or the system temp folder when that is not writable).
+        weights are rebuilt from their recipe (:func:`fixture_vgg19_state_dict`, verified against
+        its hashes) into ``cache_dir`` (default: ``$XDG_CACHE_HOME/vid2vid``, i.e.
+        ``~/.cache/vid2vid``) and that file is returned.
         """
         if self.options.get("no_vgg"):
             return None
@@ -183,24 +184,13 @@ class TrainingFixture:
         given = (self.folder / vgg["file"]).resolve()
         if given.is_file():
             return given
-        import tempfile
-
-        from safetensors.torch import save_file
-
-        from vid2vid.atomic import atomic_write
-
+        if cache_dir is None:
+            cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vid2vid"
         digest = str(vgg.get("sha256_float32_all", "recipe"))[:16]
-        candidates = [Path(cache_dir)] if cache_dir else [self.folder.parent, Path(tempfile.gettempdir())]
-        for directory in candidates:
-            path = directory / f".vgg19_recipe_{digest}.safetensors"
-            if path.is_file():
-                return path
-            if os.access(directory, os.W_OK):
-                state = fixture_vgg19_state_dict(vgg)
-                with atomic_write(path, "wb") as f:
-                    f.write(_safetensors_bytes(state, save_file))
-                return path
-        raise OSError(f"no writable folder to rebuild the fixture's VGG19 weights in ({candidates})")
+        path = Path(cache_dir) / f"fixture_vgg19_{digest}.safetensors"
+        if not path.is_file():
+            write_fixture_vgg19(vgg, path)
+        return path
 
     def flow(self, t: int, t_prev: int) -> tuple[Tensor, Tensor]:
         """Reference flow ``(2, H, W)`` and confidence ``(1, H, W)`` of data frame ``t`` onto ``t_prev``."""
@@ -210,13 +200,18 @@ class TrainingFixture:
         return self.tensors[key], self.tensors[f"conf_ref.{t}_{t_prev}"]
 
 
-def _safetensors_bytes(state: dict[str, Tensor], save_file: Any) -> bytes:
-    import tempfile
+def write_fixture_vgg19(recipe: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Rebuild the fixtures' VGG19 weights (:func:`fixture_vgg19_state_dict`) into a safetensors file (atomic)."""
+    from safetensors.torch import save_file
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "w.safetensors"
-        save_file(state, str(path))
-        return path.read_bytes()
+    from vid2vid.atomic import atomic_path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = fixture_vgg19_state_dict(recipe)
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp))
+    return path
 
 
 def fixture_train_config(fixture: TrainingFixture, vgg_weights: str | os.PathLike[str] | None) -> TrainConfig:
