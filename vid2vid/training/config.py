@@ -391,8 +391,9 @@ def street_256() -> TrainConfig:
 
 
 def street_512() -> TrainConfig:
-    """Cityscapes 512 (``scripts/street/train_512.sh``): ``n_frames_total 6``, 2 frames per chunk."""
-    return _street(load_size=512, n_frames_total=6, max_frames_per_gpu=2)
+    """Cityscapes 512 (``scripts/street/train_512.sh``): ``n_frames_total 6``, 6 generator GPUs × 2
+    frames: one chunk of 6 frames (12 after the first doubling)."""
+    return _street(load_size=512, n_frames_total=6, max_frames_per_gpu=2, n_gpus_gen=6)
 
 
 def street_1024() -> TrainConfig:
@@ -402,6 +403,7 @@ def street_1024() -> TrainConfig:
         load_size=1024,
         num_D=3,
         n_frames_total=4,
+        n_gpus_gen=4,
         niter_step=2,
         niter_fix_global=10,
         load_pretrain="checkpoints/street_512/latest/model",
@@ -416,6 +418,7 @@ def street_2048() -> TrainConfig:
         load_size=2048,
         num_D=4,
         n_frames_total=4,
+        n_gpus_gen=4,
         niter_step=1,
         niter=5,
         niter_decay=5,
@@ -426,12 +429,14 @@ def street_2048() -> TrainConfig:
 
 
 def face_512() -> TrainConfig:
-    """edge2face 512 (``scripts/face/train_512.sh``): 15 continuous input channels, 3 D scales."""
+    """edge2face 512 (``scripts/face/train_512.sh``): 15 continuous input channels, 3 D scales,
+    6 generator GPUs × 1 frame: chunks of 6 frames."""
     return TrainConfig(
         generator=generator_presets.face_512(),
         load_size=512,
         num_D=3,
         n_frames_total=12,
+        n_gpus_gen=6,
     )
 
 

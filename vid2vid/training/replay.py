@@ -288,7 +288,7 @@ class _FixtureClip(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         return dict(self.sample)
 
-    def set_n_frames(self, n_frames: int) -> None:
+    def set_n_frames(self, n_frames: int, min_frames: int | None = None) -> None:
         """Unused: the fixture's clip is used whole."""
 
     def set_epoch(self, epoch: int) -> None:
