@@ -21,6 +21,7 @@ from typing import Any
 from vid2vid.losses.gan import GAN_MODES
 from vid2vid.nn import presets as generator_presets
 from vid2vid.nn.image_generator import ImageGeneratorConfig
+from vid2vid.nn.init import INIT_MODES
 from vid2vid.nn.norm import check_norm
 from vid2vid.nn.sequential_generator import SequentialGeneratorConfig
 
@@ -92,8 +93,11 @@ class TrainConfig:
     ``vid2vid prepare-flow`` or by the synthetic dataset) or an estimator name (``"dis"``,
     ``"raft_small"``, ``"raft_large"``) run on the fly.
 
-    Initialisation: ``load_pretrain``: model folder of a coarser model (``n_scales - 1``
-    scales) whose scales are copied before training the new finest scale.
+    Initialisation: ``init``: ``"original"`` (the original's ``weights_init``: conv weights
+    ``N(0, 0.02)``, norm weights ``N(1, 0.02)`` and biases 0; see :mod:`vid2vid.nn.init`) or
+    ``"pytorch"`` (PyTorch's defaults); ``load_pretrain``: the run folder (or its model folder) of
+    a coarser model (``n_scales - 1`` scales) whose generator scales — and, from a run folder,
+    discriminators — are copied before training the new finest scale.
 
     Multimodal (``model="image"``): ``use_features`` (train an instance feature encoder),
     ``feat_num``, ``nef``, ``n_downsample_E``, ``n_clusters`` (K-means per class).
@@ -153,6 +157,7 @@ class TrainConfig:
     num_workers: int = 2
     flow_source: str = "cache"
     # initialisation
+    init: str = "original"
     load_pretrain: str | None = None
     # multimodal synthesis (image model)
     use_features: bool = False
@@ -201,6 +206,8 @@ class TrainConfig:
             raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {self.gan_mode!r}")
+        if self.init not in INIT_MODES:
+            raise ValueError(f"init must be one of {INIT_MODES}, got {self.init!r}")
         if self.g_warp_chunk_start not in ("previous_chunk", "chunk_last"):
             raise ValueError(
                 f"g_warp_chunk_start must be 'previous_chunk' or 'chunk_last', got {self.g_warp_chunk_start!r}"

@@ -32,6 +32,7 @@ from vid2vid.checkpoint import (
     write_json,
 )
 from vid2vid.data.labels import encode_label_map
+from vid2vid.nn.init import init_weights_original
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.training.config import TrainConfig
@@ -173,6 +174,10 @@ class ImageTrainer(TrainerBase):
             use_gan_feat=not config.no_ganFeat,
             vgg=build_vgg_loss(config.vgg_weights),
         ).to(self.device, self.dtype)
+        if config.init == "original":  # pix2pixHD's weights_init on G, E and D
+            for net in (self.generator, self.encoder, self.objective.image_d):
+                if net is not None:
+                    init_weights_original(net)
         for module in self._trained_modules().values():
             broadcast_parameters(module, self.dist)
         self.g_model: torch.nn.Module = self.generator

@@ -28,6 +28,7 @@ from vid2vid.data.clip_dataset import ClipDataset, collate_clips
 from vid2vid.flow.confidence import flow_confidence
 from vid2vid.losses import VGG19Features, VGGLoss
 from vid2vid.model_folder import load_model_folder, save_model_folder
+from vid2vid.nn.init import init_weights_original
 from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
 from vid2vid.training.config import TrainConfig, save_config
 from vid2vid.training.distributed import (
@@ -514,6 +515,8 @@ class Vid2VidTrainer(TrainerBase):
             raise ValueError("flow_source='cache' needs a dataset built with load_flow=True")
         torch.manual_seed(config.seed)  # identical initialisation on every process
         self.generator = SequentialGenerator(gen_cfg).to(self.device, self.dtype)
+        if config.init == "original":
+            init_weights_original(self.generator)
         self.pretrain_scales = 0
         if config.load_pretrain and resume is None:
             self.pretrain_scales = load_coarser_generator(self.generator, config.load_pretrain)
@@ -538,6 +541,9 @@ class Vid2VidTrainer(TrainerBase):
             use_gan_feat=not config.no_ganFeat,
             vgg=build_vgg_loss(config.vgg_weights),
         ).to(self.device, self.dtype)
+        if config.init == "original":
+            init_weights_original(self.objective.image_d)
+            init_weights_original(self.objective.temporal_d)
         broadcast_parameters(self.generator, self.dist)
         broadcast_parameters(self.objective, self.dist)
         # DistributedDataParallel: the generator and each discriminator wrapped separately
