@@ -11,6 +11,7 @@ import torch
 
 from vid2vid.model_folder import load_model_folder
 from vid2vid.training import TrainLogger, Vid2VidTrainer, load_coarser_generator, resolve_checkpoint
+from vid2vid.training.trainer import load_coarser_discriminators
 from vid2vid.training.objective import IMAGE_LOSS_NAMES, TEMPORAL_LOSS_NAMES
 from vid2vid.training.state import load_modules, load_torch_state
 
@@ -144,6 +145,35 @@ def test_coarse_to_fine_copies_coarse_scales_and_trains_only_the_finest(make_con
         assert torch.equal(before[k], v), k
     with pytest.raises(ValueError, match="more"):
         load_coarser_generator(coarse.generator, coarse_result.checkpoint / "model")
+
+
+def test_coarse_to_fine_loads_the_coarser_runs_discriminators_by_resolution(make_config) -> None:
+    coarse = Vid2VidTrainer(make_config("coarse_d", max_iters=1))
+    coarse_result = coarse.train()
+    fine = Vid2VidTrainer(
+        make_config(
+            "fine_d",
+            max_iters=1,
+            num_D=2,  # one more D scale for the doubled resolution, as the original's scripts
+            generator={"n_scales": 2},
+            load_pretrain=str(coarse_result.checkpoint / "model"),
+        )
+    )
+    # the new full-resolution scale starts fresh; the next one sees the coarse run's resolution
+    old_sd = coarse.objective.image_d.scales[0].state_dict()
+    for k, v in fine.objective.image_d.scales[1].state_dict().items():
+        assert torch.equal(v, old_sd[k]), k
+    assert not torch.equal(
+        fine.objective.image_d.scales[0].layers[0].conv.weight, coarse.objective.image_d.scales[0].layers[0].conv.weight
+    )
+    for s in range(2):
+        old_t = coarse.objective.temporal_d.scales[s].scales[0].state_dict()
+        for k, v in fine.objective.temporal_d.scales[s].scales[1].state_dict().items():
+            assert torch.equal(v, old_t[k]), (s, k)
+    assert len(fine.pretrain_discriminator_tensors) > 0
+    # a bare model folder (no discriminators beside it): discriminators keep their initialisation
+    bare = make_config("bare").checkpoint_dir
+    assert load_coarser_discriminators(fine.objective.image_d, fine.objective.temporal_d, bare) == []
 
 
 def test_logger_records_without_tensorboard() -> None:

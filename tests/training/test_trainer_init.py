@@ -25,7 +25,7 @@ def test_trainer_applies_the_chosen_initialisation(synthetic_root, tmp_path) -> 
             init=init,
         )
         trainer = Vid2VidTrainer(cfg)
-        return float(trainer.generator.scales[0].label_encoder.stem.conv.weight.std())
+        return float(trainer.generator.scales[0].label_encoder.stem.conv.weight.detach().std())
 
     assert abs(stem_std("original") - 0.02) < 2e-3
     assert stem_std("pytorch") < 0.012  # kaiming-uniform default over 7x7x36 inputs: ~0.008

@@ -76,6 +76,7 @@ __all__ = [
     "build_vgg_loss",
     "build_clip_dataset",
     "load_coarser_generator",
+    "load_coarser_discriminators",
     "StopFlag",
 ]
 
@@ -175,6 +176,54 @@ def load_coarser_generator(generator: SequentialGenerator, folder: str | Path) -
     for s in range(old.n_scales):
         generator.scales[s].load_state_dict(coarse.scales[s].state_dict())
     return old.n_scales
+
+
+def load_coarser_discriminators(
+    image_d: nn.Module, temporal_d: nn.Module, folder: str | Path
+) -> list[str]:
+    """Copy a coarser run's discriminators into a finer run's (the original's ``load_pretrain``).
+
+    The original loads ``D`` and every ``D_T<s>`` of the coarser run by key name, keeping the
+    tensors whose shapes fit. Its multi-scale discriminators name the scale that sees the
+    full-resolution input ``scale{num_D-1}``, so with one more spatial scale (and one more D
+    scale) the names line up by absolute resolution: our scale ``i`` (input pooled ``i`` times)
+    receives the coarser run's scale ``i - (num_D_new - num_D_old)``; the new full-resolution
+    scales start fresh.
+
+    Args:
+        image_d: the new :class:`~vid2vid.nn.MultiScaleDiscriminator`.
+        temporal_d: the new :class:`~vid2vid.nn.TemporalDiscriminator`.
+        folder: the coarser run's checkpoint folder (``.../latest``) or its model folder
+            (``.../latest/model``); its ``discriminators.safetensors`` is read.
+
+    Returns:
+        The loaded tensor names (ours); empty when the coarser run has no discriminator file
+        (e.g. a bare model folder), in which case the discriminators keep their initialisation.
+    """
+    from vid2vid.checkpoint import load_state_dict as read_tensors
+
+    folder = Path(folder)
+    candidates = [folder / DISCRIMINATORS_FILE, folder.parent / DISCRIMINATORS_FILE]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        return []
+    old = read_tensors(path)
+    loaded: list[str] = []
+    targets = [("image_d", image_d)] + [
+        (f"temporal_d.scales.{s}", scale) for s, scale in enumerate(temporal_d.scales)
+    ]
+    with torch.no_grad():
+        for prefix, module in targets:
+            n_new = len(module.scales)
+            old_scales = {int(k[len(prefix) + 8 :].split(".", 1)[0]) for k in old if k.startswith(prefix + ".scales.")}
+            shift = n_new - len(old_scales)
+            for key, tensor in module.state_dict().items():
+                i, rest = key.removeprefix("scales.").split(".", 1)
+                src = f"{prefix}.scales.{int(i) - shift}.{rest}"
+                if int(i) - shift >= 0 and src in old and old[src].shape == tensor.shape:
+                    tensor.copy_(old[src])
+                    loaded.append(f"{prefix}.{key}")
+    return loaded
 
 
 class StopFlag:
@@ -544,6 +593,10 @@ class Vid2VidTrainer(TrainerBase):
         if config.init == "original":
             init_weights_original(self.objective.image_d)
             init_weights_original(self.objective.temporal_d)
+        if config.load_pretrain and resume is None:
+            self.pretrain_discriminator_tensors = load_coarser_discriminators(
+                self.objective.image_d, self.objective.temporal_d, config.load_pretrain
+            )
         broadcast_parameters(self.generator, self.dist)
         broadcast_parameters(self.objective, self.dist)
         # DistributedDataParallel: the generator and each discriminator wrapped separately
