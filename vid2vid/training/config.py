@@ -463,6 +463,7 @@ def pose_256() -> TrainConfig:
         max_frames_per_gpu=3,
         n_frames_total=12,
         max_t_step=4,
+        flip=False,  # the original's pose dataset never flips (a flip swaps left and right limbs)
         flow_source="dis",
     )
 
@@ -483,6 +484,7 @@ def pose_512() -> TrainConfig:
         niter_decay=5,
         lr=1e-4,
         load_pretrain="checkpoints/pose_256/latest/model",
+        flip=False,
         flow_source="dis",
     )
 
