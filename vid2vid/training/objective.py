@@ -337,7 +337,7 @@ class Vid2VidObjective(ImageObjective):
         zero = b.real.new_zeros(())
         if b.flow is not None:
             terms["F_Flow"] = self.flow_loss(b.flow, b.flow_ref, b.conf_ref) * (
-                self.lambda_F
+                self.lambda_F / 2 ** (self.n_scales_spatial - 1)
             )
             terms["F_Warp"] = self.warp_loss(b.real_prev, b.flow, b.real, b.conf_ref) * self.lambda_T
             if self.no_first_frame and b.weight is not None:
