@@ -2,8 +2,8 @@
 
 Each mutation replaces one line of ``vid2vid/training/{objective,trainer}.py`` or a loss module,
 runs ``tests/training/test_replay.py`` (the original's training-step fixtures replayed through our
-trainer) and records which tests fail. Every mutation must be caught. The files are restored after
-each run (also on Ctrl-C).
+trainer) and records which tests fail. Every mutation must be caught. Mutations are applied to a
+temporary copy of the package and the tests; the working tree is never touched.
 
     python scripts/check_training_mutations.py            # all mutations
     python scripts/check_training_mutations.py --list     # just list them
@@ -12,9 +12,12 @@ each run (also on Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,17 +103,45 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
         "flow_scale: float = 1.0,",
     ),
     (
-        "feature matching without the 4 / (n_layers_D + 1) layer weight",
+        # (not the 4 / (n_layers_D + 1) factor: it is 1 for the fixtures' n_layers_D = 3)
+        "feature matching without the 1 / num_D scale weight",
         "vid2vid/losses/feature_matching.py",
         "weight = (4.0 / (n_layers + 1)) / num_d",
-        "weight = 1.0 / num_d",
+        "weight = 4.0 / (n_layers + 1)",
+    ),
+    (
+        "the history itself detached every frames_backprop frames (not the generator's input copy)",
+        "vid2vid/training/trainer.py",
+        "history = state.detach().history if t % sched.frames_backprop == 0 else state.history",
+        "history = (state := state.detach()).history if t % sched.frames_backprop == 0 else state.history",
+    ),
+    (
+        "frames to back-propagate rounded with the per-call frame count after doubling",
+        "vid2vid/training/schedule.py",
+        "nfl = n_gpus * per_gpu",
+        "nfl = n_gpus * min(per_gpu * 2, max_frames_per_gpu)",
+    ),
+    (
+        "a chunk ignores the original's generator GPUs (n_gpus_gen)",
+        "vid2vid/training/schedule.py",
+        "max_chunk = max_frames_per_gpu * n_gpus",
+        "max_chunk = max_frames_per_gpu",
     ),
 ]
 
+#: the tests each mutation run executes
+TESTS = [
+    "tests/training/test_replay.py",
+    "tests/training/test_train_schedule.py",
+    "tests/training/test_trainer.py::test_frames_backprop_detaches_only_the_generators_input_copy",
+]
 
-def run(pytest_args: list[str]) -> list[str]:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/training/test_replay.py", *pytest_args]
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True).stdout
+
+def run(root: Path) -> list[str]:
+    """Run :data:`TESTS` in the tree at ``root``; returns the failed tests' ids."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True).stdout
     return re.findall(r"^FAILED (\S+)", out, flags=re.M)
 
 
@@ -122,26 +153,29 @@ def main() -> int:
         for i, (name, path, _, _) in enumerate(MUTATIONS, 1):
             print(f"{i:2d}. {name} ({path})")
         return 0
-    if run([]):
-        print("the replay tests fail without any mutation: fix that first")
-        return 2
-    missed = 0
-    for i, (name, rel, old, new) in enumerate(MUTATIONS, 1):
-        path = ROOT / rel
-        text = path.read_text()
-        if text.count(old) != 1:
-            print(f"{i:2d}. {name}: the line to mutate is not found exactly once in {rel}")
-            missed += 1
-            continue
-        try:
+    with tempfile.TemporaryDirectory() as tmp:
+        # mutate a copy, never the working tree
+        root = Path(tmp) / "repo"
+        for part in ("vid2vid", "tests", "pyproject.toml"):
+            src = ROOT / part
+            (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / part)
+        if run(root):
+            print("the replay tests fail without any mutation: fix that first")
+            return 2
+        missed = 0
+        for i, (name, rel, old, new) in enumerate(MUTATIONS, 1):
+            path = root / rel
+            text = path.read_text()
+            if text.count(old) != 1:
+                print(f"{i:2d}. {name}: the line to mutate is not found exactly once in {rel}")
+                missed += 1
+                continue
             path.write_text(text.replace(old, new))
-            failed = run([])
-        finally:
+            failed = run(root)
             path.write_text(text)
-        caught = bool(failed)
-        missed += not caught
-        names = ", ".join(f.split("::")[-1] for f in failed) or "NOT CAUGHT"
-        print(f"{i:2d}. {name}: {'caught by ' if caught else ''}{names}", flush=True)
+            missed += not failed
+            names = ", ".join(f.split("::")[-1] for f in failed) or "NOT CAUGHT"
+            print(f"{i:2d}. {name}: {'caught by ' if failed else ''}{names}", flush=True)
     print(f"{len(MUTATIONS) - missed}/{len(MUTATIONS)} mutations caught")
     return 1 if missed else 0
 

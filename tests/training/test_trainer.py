@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from pathlib import Path
@@ -252,3 +253,27 @@ def test_logger_prints_losses_when_there_is_no_progress_bar(capsys) -> None:
     quiet = TrainLogger(None, enabled=False, progress=False)
     quiet.scalars(10, {"G_total": 1.5})
     assert capsys.readouterr().err == ""
+
+
+def test_frames_backprop_detaches_only_the_generators_input_copy(make_config) -> None:
+    # the original (generate_frame_train) detaches the *input* copy of the history every
+    # n_frames_bp frames; the history itself keeps its graph within the chunk
+    trainer = Vid2VidTrainer(make_config("bp", max_iters=1, n_frames_total=4, max_frames_per_gpu=4))
+    sched = dataclasses.replace(trainer._prepare_epoch(0), frames_backprop=2)
+    calls: list[tuple[list[torch.Tensor], object]] = []
+    step = trainer._g_step
+
+    def recording_step(window, history, use_raw_only, finest_only):  # type: ignore[no-untyped-def]
+        out = step(window, history, use_raw_only, finest_only)
+        calls.append((history, out))
+        return out
+
+    trainer._g_step = recording_step  # type: ignore[method-assign]
+    trainer.train_iteration(next(trainer._batches(0)), sched)
+    assert len(calls) == 4  # one chunk of 4 frames
+    # t = 0 and t = 2 see detached copies
+    assert not calls[0][0][0].requires_grad and not calls[2][0][0].requires_grad
+    # t = 3: its history holds the outputs of t = 1 and t = 2, both still attached to the graph
+    oldest_at_3 = calls[3][0][0][:, 0]
+    grad = torch.autograd.grad(oldest_at_3.sum(), calls[1][1].image, allow_unused=True, retain_graph=True)[0]
+    assert grad is not None and torch.equal(grad, torch.ones_like(grad))
