@@ -277,3 +277,33 @@ def test_frames_backprop_detaches_only_the_generators_input_copy(make_config) ->
     oldest_at_3 = calls[3][0][0][:, 0]
     grad = torch.autograd.grad(oldest_at_3.sum(), calls[1][1].image, allow_unused=True, retain_graph=True)[0]
     assert grad is not None and torch.equal(grad, torch.ones_like(grad))
+
+
+def test_temporal_discriminators_keep_their_lr_as_in_the_original(make_config) -> None:
+    trainer = Vid2VidTrainer(make_config("lr_dt", niter=1, niter_decay=2))
+    trainer._prepare_epoch(2)  # one decay epoch done: factor 1 - (2 - 1) / 2 = 0.5
+    lr = trainer.config.lr
+    assert trainer.optimizer_G.param_groups[0]["lr"] == pytest.approx(0.5 * lr)
+    assert trainer.optimizer_D.param_groups[0]["lr"] == pytest.approx(0.5 * lr)
+    assert all(o.param_groups[0]["lr"] == pytest.approx(lr) for o in trainer.optimizers_D_T)
+    decaying = Vid2VidTrainer(make_config("lr_dt2", niter=1, niter_decay=2, decay_temporal_d=True))
+    decaying._prepare_epoch(2)
+    assert all(o.param_groups[0]["lr"] == pytest.approx(0.5 * lr) for o in decaying.optimizers_D_T)
+
+
+def test_cached_flow_confidence_is_recomputed_at_the_training_resolution(make_config) -> None:
+    from vid2vid.flow.confidence import flow_confidence
+
+    trainer = Vid2VidTrainer(make_config("conf"))
+    trainer._prepare_epoch(0)
+    batch = next(trainer._batches(0))
+    frames = batch["frames"]
+    idx = slice(2, 4)
+    real, prev = frames[:, 2:4], frames[:, 1:3]
+    flow, conf = trainer._reference_flow(batch, idx, real, prev)
+    expected = flow_confidence(real.flatten(0, 1), prev.flatten(0, 1), batch["flow"][:, idx].flatten(0, 1))
+    assert torch.equal(conf.flatten(0, 1), expected) and torch.equal(flow, batch["flow"][:, idx])
+    cached = Vid2VidTrainer(make_config("conf2", flow_confidence="cache"))
+    _, conf_cached = cached._reference_flow(batch, idx, real, prev)
+    assert torch.equal(conf_cached, batch["flow_confidence"][:, idx])
+    assert not torch.equal(conf_cached, conf)  # the synthetic cache holds the exact validity mask

@@ -71,6 +71,7 @@ class TrainConfig:
     no VGG loss).
 
     Optimisation: Adam ``lr``, ``beta1``, ``beta2``; ``TTUR`` (G: lr/2, D: lr*2, betas (0, 0.9));
+    ``decay_temporal_d`` (the temporal discriminators' lr decays too; the original keeps it constant);
     ``niter`` epochs at ``lr`` then ``niter_decay`` epochs of linear decay to 0; ``niter_step``
     (the sequence length doubles every that many epochs); ``niter_fix_global`` (train only the
     finest spatial scale for that many epochs).
@@ -91,7 +92,10 @@ class TrainConfig:
     Data: ``dataroot``, ``phase``, ``resize_mode``, ``load_size``, ``fine_size``, ``flip``,
     ``num_workers``; ``flow_source``: ``"cache"`` (the ``{phase}_flow`` cache written by
     ``vid2vid prepare-flow`` or by the synthetic dataset) or an estimator name (``"dis"``,
-    ``"raft_small"``, ``"raft_large"``) run on the fly.
+    ``"raft_small"``, ``"raft_large"``) run on the fly; ``flow_confidence``: ``"recompute"`` (the
+    original's photometric confidence of the cached flow, computed on the training-resolution
+    frames) or ``"cache"`` (the confidence stored in the cache, e.g. the synthetic set's exact
+    validity mask).
 
     Initialisation: ``init``: ``"original"`` (the original's ``weights_init``: conv weights
     ``N(0, 0.02)``, norm weights ``N(1, 0.02)`` and biases 0; see :mod:`vid2vid.nn.init`) or
@@ -134,6 +138,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     TTUR: bool = False
+    decay_temporal_d: bool = False
     niter: int = 10
     niter_decay: int = 10
     niter_step: int = 5
@@ -156,6 +161,7 @@ class TrainConfig:
     flip: bool = True
     num_workers: int = 2
     flow_source: str = "cache"
+    flow_confidence: str = "recompute"
     # initialisation
     init: str = "original"
     load_pretrain: str | None = None
@@ -206,6 +212,8 @@ class TrainConfig:
             raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {self.gan_mode!r}")
+        if self.flow_confidence not in ("recompute", "cache"):
+            raise ValueError(f"flow_confidence must be 'recompute' or 'cache', got {self.flow_confidence!r}")
         if self.init not in INIT_MODES:
             raise ValueError(f"init must be one of {INIT_MODES}, got {self.init!r}")
         if self.g_warp_chunk_start not in ("previous_chunk", "chunk_last"):

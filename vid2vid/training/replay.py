@@ -250,6 +250,8 @@ def fixture_train_config(fixture: TrainingFixture, vgg_weights: str | os.PathLik
         max_frames_backpropagate=int(opt.get("max_frames_backpropagate", 1)),
         # the fixtures ran the original with nn.DataParallel as a pass-through (see TrainConfig)
         g_warp_chunk_start="chunk_last",
+        # the fixtures export the original's 0/1 confidence: a pixel near the threshold could flip
+        flow_confidence="cache",
         batch_size=int(opt.get("batchSize", 1)),
         flip=False,
         num_workers=0,

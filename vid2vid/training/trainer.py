@@ -686,9 +686,11 @@ class Vid2VidTrainer(TrainerBase):
             ("D", [self.optimizer_D]),
             ("D_T", self.optimizers_D_T),
         ):
+            # the original never decays the temporal discriminators' learning rate
+            f = factor if name != "D_T" or self.config.decay_temporal_d else 1.0
             for opt in opts:
                 for group in opt.param_groups:
-                    group["lr"] = self.base_lr[name] * factor
+                    group["lr"] = self.base_lr[name] * f
         self.dataset.set_n_frames(sched.n_frames_load, min_frames=self.config.generator.n_frames_G)
         self.dataset.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
@@ -707,10 +709,15 @@ class Vid2VidTrainer(TrainerBase):
     def _reference_flow(
         self, batch: dict[str, Any], idx: slice, real: Tensor, real_prev: Tensor
     ) -> tuple[Tensor, Tensor]:
-        if self.flow_estimator is None:
-            return batch["flow"][:, idx], batch["flow_confidence"][:, idx]
         b, n = real.shape[:2]
         cur, prev = real.flatten(0, 1).float(), real_prev.flatten(0, 1).float()
+        if self.flow_estimator is None:
+            flow = batch["flow"][:, idx]
+            if self.config.flow_confidence == "cache":
+                return flow, batch["flow_confidence"][:, idx]
+            # the original's confidence: photometric, at the training resolution
+            conf = flow_confidence(cur, prev, flow.flatten(0, 1).float()).to(flow.dtype)
+            return flow, conf.unflatten(0, (b, n))
         flow = self.flow_estimator(cur, prev)
         conf = flow_confidence(cur, prev, flow)
         return flow.unflatten(0, (b, n)), conf.unflatten(0, (b, n))
