@@ -116,6 +116,23 @@ def test_set_n_frames(synthetic_root):
     with pytest.raises(ValueError, match=r"clip_0000.*has 6 frames, fewer than n_frames=7"):
         ds.set_n_frames(7)
     assert ds.n_frames == 5
+    # the original caps each clip by its own length: shorter clips come whole
+    ds.set_n_frames(9, min_frames=3)
+    assert ds[0]["frames"].shape[0] == 6 and ds[0]["labels"].shape[0] == 6
+    with pytest.raises(ValueError, match="fewer than n_frames=7"):
+        ds.set_n_frames(9, min_frames=7)
+
+
+def test_collate_clips_cuts_every_temporal_tensor_to_the_shortest(synthetic_root):
+    from vid2vid.data.clip_dataset import collate_clips
+
+    ds = ClipDataset(synthetic_root, n_frames=2, **PLAIN)
+    long, short = ds[0], ds[1]
+    ds.set_n_frames(4)
+    long = ds[0]
+    batch = collate_clips([long, short])
+    assert batch["frames"].shape[:2] == (2, 2) and batch["labels"].shape[:2] == (2, 2)
+    assert torch.equal(batch["frames"][0], long["frames"][:2])
 
 
 def test_load_clip_whole_and_deterministic(synthetic_root):

@@ -138,17 +138,21 @@ def test_temporal_windows_follow_the_original_skipping() -> None:
     assert out[1][2][:, :, 0, 0, 0].tolist() == [[2 + 3 + 4, 5 + 6 + 7]]
 
 
-def test_temporal_windows_use_an_estimator_when_given() -> None:
+def test_temporal_windows_use_a_pair_flow_when_given() -> None:
     calls = []
 
-    def estimator(frame: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        calls.append((float(frame[0, 0, 0, 0]), float(prev[0, 0, 0, 0])))
+    def pair_flow(frame: torch.Tensor, prev: torch.Tensor, t: int, t_prev: int) -> torch.Tensor:
+        calls.append((float(frame[0, 0, 0, 0]), float(prev[0, 0, 0, 0]), t, t_prev))
         return torch.zeros(frame.shape[0], 2, *frame.shape[-2:])
 
-    tw = TemporalWindows(3, 2, estimator=estimator)
-    frames = torch.arange(7, dtype=torch.float32).view(1, 7, 1, 1, 1).expand(1, 7, 3, 2, 2)
-    tw.add(frames, frames, torch.zeros(1, 7, 2, 2, 2))
-    assert calls == [(3.0, 0.0), (6.0, 3.0)]
+    tw = TemporalWindows(3, 2, pair_flow=pair_flow)
+    frames = torch.arange(10, dtype=torch.float32).view(1, 10, 1, 1, 1).expand(1, 10, 3, 2, 2)
+    tw.add(frames[:, :7], frames[:, :7], torch.zeros(1, 7, 2, 2, 2))
+    assert calls == [(3.0, 0.0, 3, 0), (6.0, 3.0, 6, 3)]
+    # after the buffer was trimmed, positions still count from the start of the sequence
+    calls.clear()
+    tw.add(frames[:, 7:], frames[:, 7:], torch.zeros(1, 3, 2, 2, 2))
+    assert calls == [(6.0, 3.0, 6, 3), (9.0, 6.0, 9, 6)]
 
 
 @pytest.mark.parametrize("bad", [1])

@@ -74,6 +74,7 @@ def test_preset_values_follow_the_original_scripts() -> None:
     )
     pose = get_preset("pose_256")
     assert pose.generator.no_first_frame and pose.generator.input_nc == 6 and pose.max_t_step == 4
+    assert not pose.flip and not get_preset("pose_512").flip  # the original never flips pose data
     face = get_preset("face_512")
     assert face.generator.label_nc == 0 and face.generator.input_nc == 15 and face.n_frames_total == 12
     with pytest.raises(ValueError, match="available"):

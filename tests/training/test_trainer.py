@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from pathlib import Path
@@ -11,6 +12,7 @@ import torch
 
 from vid2vid.model_folder import load_model_folder
 from vid2vid.training import TrainLogger, Vid2VidTrainer, load_coarser_generator, resolve_checkpoint
+from vid2vid.training.trainer import load_coarser_discriminators
 from vid2vid.training.objective import IMAGE_LOSS_NAMES, TEMPORAL_LOSS_NAMES
 from vid2vid.training.state import load_modules, load_torch_state
 
@@ -146,6 +148,35 @@ def test_coarse_to_fine_copies_coarse_scales_and_trains_only_the_finest(make_con
         load_coarser_generator(coarse.generator, coarse_result.checkpoint / "model")
 
 
+def test_coarse_to_fine_loads_the_coarser_runs_discriminators_by_resolution(make_config) -> None:
+    coarse = Vid2VidTrainer(make_config("coarse_d", max_iters=1))
+    coarse_result = coarse.train()
+    fine = Vid2VidTrainer(
+        make_config(
+            "fine_d",
+            max_iters=1,
+            num_D=2,  # one more D scale for the doubled resolution, as the original's scripts
+            generator={"n_scales": 2},
+            load_pretrain=str(coarse_result.checkpoint / "model"),
+        )
+    )
+    # the new full-resolution scale starts fresh; the next one sees the coarse run's resolution
+    old_sd = coarse.objective.image_d.scales[0].state_dict()
+    for k, v in fine.objective.image_d.scales[1].state_dict().items():
+        assert torch.equal(v, old_sd[k]), k
+    assert not torch.equal(
+        fine.objective.image_d.scales[0].layers[0].conv.weight, coarse.objective.image_d.scales[0].layers[0].conv.weight
+    )
+    for s in range(2):
+        old_t = coarse.objective.temporal_d.scales[s].scales[0].state_dict()
+        for k, v in fine.objective.temporal_d.scales[s].scales[1].state_dict().items():
+            assert torch.equal(v, old_t[k]), (s, k)
+    assert len(fine.pretrain_discriminator_tensors) > 0
+    # a bare model folder (no discriminators beside it): discriminators keep their initialisation
+    bare = make_config("bare").checkpoint_dir
+    assert load_coarser_discriminators(fine.objective.image_d, fine.objective.temporal_d, bare) == []
+
+
 def test_logger_records_without_tensorboard() -> None:
     logger = TrainLogger(None, progress=False)
     logger.scalars(3, {"a": 1.0})
@@ -222,3 +253,57 @@ def test_logger_prints_losses_when_there_is_no_progress_bar(capsys) -> None:
     quiet = TrainLogger(None, enabled=False, progress=False)
     quiet.scalars(10, {"G_total": 1.5})
     assert capsys.readouterr().err == ""
+
+
+def test_frames_backprop_detaches_only_the_generators_input_copy(make_config) -> None:
+    # the original (generate_frame_train) detaches the *input* copy of the history every
+    # n_frames_bp frames; the history itself keeps its graph within the chunk
+    trainer = Vid2VidTrainer(make_config("bp", max_iters=1, n_frames_total=4, max_frames_per_gpu=4))
+    sched = dataclasses.replace(trainer._prepare_epoch(0), frames_backprop=2)
+    calls: list[tuple[list[torch.Tensor], object]] = []
+    step = trainer._g_step
+
+    def recording_step(window, history, use_raw_only, finest_only):  # type: ignore[no-untyped-def]
+        out = step(window, history, use_raw_only, finest_only)
+        calls.append((history, out))
+        return out
+
+    trainer._g_step = recording_step  # type: ignore[method-assign]
+    trainer.train_iteration(next(trainer._batches(0)), sched)
+    assert len(calls) == 4  # one chunk of 4 frames
+    # t = 0 and t = 2 see detached copies
+    assert not calls[0][0][0].requires_grad and not calls[2][0][0].requires_grad
+    # t = 3: its history holds the outputs of t = 1 and t = 2, both still attached to the graph
+    oldest_at_3 = calls[3][0][0][:, 0]
+    grad = torch.autograd.grad(oldest_at_3.sum(), calls[1][1].image, allow_unused=True, retain_graph=True)[0]
+    assert grad is not None and torch.equal(grad, torch.ones_like(grad))
+
+
+def test_temporal_discriminators_keep_their_lr_as_in_the_original(make_config) -> None:
+    trainer = Vid2VidTrainer(make_config("lr_dt", niter=1, niter_decay=2))
+    trainer._prepare_epoch(2)  # one decay epoch done: factor 1 - (2 - 1) / 2 = 0.5
+    lr = trainer.config.lr
+    assert trainer.optimizer_G.param_groups[0]["lr"] == pytest.approx(0.5 * lr)
+    assert trainer.optimizer_D.param_groups[0]["lr"] == pytest.approx(0.5 * lr)
+    assert all(o.param_groups[0]["lr"] == pytest.approx(lr) for o in trainer.optimizers_D_T)
+    decaying = Vid2VidTrainer(make_config("lr_dt2", niter=1, niter_decay=2, decay_temporal_d=True))
+    decaying._prepare_epoch(2)
+    assert all(o.param_groups[0]["lr"] == pytest.approx(0.5 * lr) for o in decaying.optimizers_D_T)
+
+
+def test_cached_flow_confidence_is_recomputed_at_the_training_resolution(make_config) -> None:
+    from vid2vid.flow.confidence import flow_confidence
+
+    trainer = Vid2VidTrainer(make_config("conf"))
+    trainer._prepare_epoch(0)
+    batch = next(trainer._batches(0))
+    frames = batch["frames"]
+    idx = slice(2, 4)
+    real, prev = frames[:, 2:4], frames[:, 1:3]
+    flow, conf = trainer._reference_flow(batch, idx, real, prev)
+    expected = flow_confidence(real.flatten(0, 1), prev.flatten(0, 1), batch["flow"][:, idx].flatten(0, 1))
+    assert torch.equal(conf.flatten(0, 1), expected) and torch.equal(flow, batch["flow"][:, idx])
+    cached = Vid2VidTrainer(make_config("conf2", flow_confidence="cache"))
+    _, conf_cached = cached._reference_flow(batch, idx, real, prev)
+    assert torch.equal(conf_cached, batch["flow_confidence"][:, idx])
+    assert not torch.equal(conf_cached, conf)  # the synthetic cache holds the exact validity mask

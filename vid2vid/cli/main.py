@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bundle",
     "demo",
     "train",
+    "verify_training",
 )
 
 

@@ -248,6 +248,7 @@ def convert_sequential_generator(
     config: SequentialGeneratorConfig,
     source_norm: str = "batch",
     source_names: Sequence[str] | None = None,
+    key_map: dict[str, str] | None = None,
 ) -> SequentialGenerator:
     """Build a :class:`SequentialGenerator` from the original's ``netG0``, ``netG1``, ... state dicts.
 
@@ -256,6 +257,7 @@ def convert_sequential_generator(
         config: our config (see :func:`sequential_generator_config_from_options`).
         source_norm: the original's ``--norm`` (``batch`` or ``instance``).
         source_names: names for error messages (file names).
+        key_map: when given, filled with ``"G<s>.<original key>" → "<our parameter name>"``.
     """
     if len(state_dicts) != config.n_scales:
         raise ConversionError(
@@ -271,6 +273,8 @@ def convert_sequential_generator(
         else:
             _map_local_composite(m, config, source_norm, config.norm)
         m.load_into(model, prefix=f"scales.{s}.")
+        if key_map is not None:
+            key_map.update({f"G{s}.{src}": f"scales.{s}.{dst}" for src, dst in m.pairs.items()})
     return model
 
 
@@ -441,12 +445,14 @@ def convert_multiscale_discriminator(
     norm: str = "batch",
     ndf_max: int = 64,
     source_name: str = "netD",
+    key_map: dict[str, str] | None = None,
 ) -> MultiScaleDiscriminator:
     """Build a :class:`MultiScaleDiscriminator` from the original's ``MultiscaleDiscriminator``
     (saved with intermediate features: keys ``scale{k}_layer{j}.*``).
 
     The original's ``scale{num_D-1-i}`` processes the input pooled ``i`` times; ours is ``scales[i]``.
     Also converts each temporal scale of the temporal discriminator (``netD_T{s}``).
+    ``key_map``, when given, is filled with ``original key → our parameter name``.
     """
     model = MultiScaleDiscriminator(input_nc, ndf, n_layers, num_D, norm, ndf_max)
     m = StateDictMapping(state_dict, source_name)
@@ -457,6 +463,8 @@ def convert_multiscale_discriminator(
             if 0 < j < n_layers + 1:
                 m.norm(f"scale{k}_layer{j}.1", f"scales.{i}.layers.{j}.norm", norm, norm)
     m.load_into(model)
+    if key_map is not None:
+        key_map.update(m.pairs)
     return model
 
 

@@ -41,6 +41,8 @@ class StateDictMapping:
         self.target: dict[str, Tensor] = {}
         self.used: set[str] = set()
         self.missing: list[str] = []
+        #: source key → target key of every mapped tensor
+        self.pairs: dict[str, str] = {}
 
     # ------------------------------------------------------------- primitives
     def take(self, src: str, dst: str) -> None:
@@ -52,6 +54,7 @@ class StateDictMapping:
             raise ConversionError(f"target key {dst!r} mapped twice (second source: {src!r})")
         self.target[dst] = self.source[src]
         self.used.add(src)
+        self.pairs[src] = dst
 
     def drop(self, src: str, required: bool = True) -> None:
         """Consume ``src`` without using it (e.g. unused running statistics)."""

@@ -22,11 +22,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, default_collate
 
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, read_flow_cache_shape
 from vid2vid.data.io import (
@@ -50,7 +51,7 @@ from vid2vid.data.transforms import (
     sample_augment_params,
 )
 
-__all__ = ["ClipDataset", "ClipInfo", "frames_to_tensor"]
+__all__ = ["ClipDataset", "ClipInfo", "collate_clips", "frames_to_tensor"]
 
 
 def frames_to_tensor(frames: np.ndarray) -> Tensor:
@@ -318,17 +319,26 @@ class ClipDataset(Dataset):
         """Clip names, sorted."""
         return [clip.name for clip in self.clips]
 
-    def set_n_frames(self, n_frames: int) -> None:
-        """Change the sample length (the original doubles it every few epochs)."""
+    def set_n_frames(self, n_frames: int, min_frames: int | None = None) -> None:
+        """Change the sample length (the original doubles it every few epochs).
+
+        Args:
+            n_frames: frames per sample.
+            min_frames: when given, a clip shorter than ``n_frames`` yields all its frames (at
+                least ``min_frames`` are required), as the original caps each clip by its own
+                length; otherwise every clip must have ``n_frames`` frames.
+        """
         if n_frames < 1:
             raise ValueError(f"n_frames must be >= 1, got {n_frames}")
+        needed = n_frames if min_frames is None else min(n_frames, min_frames)
         shortest = min(self.clips, key=lambda clip: clip.length)
-        if shortest.length < n_frames:
+        if shortest.length < needed:
             raise ValueError(
                 f"clip {shortest.name!r} ({shortest.frames}) has {shortest.length} frames, fewer than "
-                f"n_frames={n_frames}; use shorter samples or drop the clip"
+                f"n_frames={needed}; use shorter samples or drop the clip"
             )
         self.n_frames = n_frames
+        self.cap_per_clip = min_frames is not None
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch used to derive per-sample randomness when ``seed`` is given."""
@@ -344,7 +354,7 @@ class ClipDataset(Dataset):
             raise IndexError(f"clip index {index} out of range for {len(self.clips)} clips")
         clip = self.clips[index]
         rng = self._rng(index % len(self.clips))
-        n = self.n_frames
+        n = min(self.n_frames, clip.length) if getattr(self, "cap_per_clip", False) else self.n_frames
         max_step = 1 if n == 1 else max(1, min(self.max_t_step, (clip.length - 1) // (n - 1)))
         t_step = int(rng.integers(1, max_step + 1))
         start = int(rng.integers(0, clip.length - (n - 1) * t_step))
@@ -404,3 +414,18 @@ class ClipDataset(Dataset):
             sample["flow"] = apply_to_flow(flow, params)
             sample["flow_confidence"] = apply_to_confidence(confidence, params)
         return sample
+
+
+_TEMPORAL_KEYS = ("frames", "labels", "instances", "inputs", "flow", "flow_confidence")
+
+
+def collate_clips(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Collate :class:`ClipDataset` samples of possibly different lengths into one batch.
+
+    Clips shorter than the epoch's sequence come whole (``set_n_frames(..., min_frames=...)``);
+    every temporal tensor (``frames``, ``labels``, ``instances``, ``inputs``, ``flow``,
+    ``flow_confidence``: time first) is cut to the shortest sample's ``T`` before stacking.
+    """
+    t_min = min(int(s["frames"].shape[0]) for s in samples)
+    cut = [{k: (v[:t_min] if k in _TEMPORAL_KEYS else v) for k, v in s.items()} for s in samples]
+    return default_collate(cut)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file as load_safetensors
 from torch import Tensor, nn
 from torchvision.models import VGG19_Weights
 from torchvision.models.vgg import cfgs, make_layers
@@ -105,6 +106,12 @@ def _load_features_state_dict(path: Path) -> dict[str, Tensor]:
     """Read a VGG19 state dict (full torchvision model or ``features`` only) from ``path``."""
     if not path.is_file():
         raise FileNotFoundError(f"VGG19 weights file '{path}' does not exist")
+    if path.suffix == ".safetensors":
+        try:
+            state = {k: v.float() for k, v in load_safetensors(str(path)).items()}
+        except Exception as error:
+            raise ValueError(f"could not read VGG19 weights from '{path}' (safetensors): {error}") from error
+        return {key.removeprefix("features."): v for key, v in state.items()}
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
@@ -134,8 +141,9 @@ class VGG19Features(nn.Module):
             file named by ``$VID2VID_VGG19_WEIGHTS``, else from the torch hub cache
             (``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``), else downloaded there; a
             ``RuntimeError`` explains how to supply the file when none of that works.
-            A path — a state dict saved with ``torch.save``: a full torchvision vgg19 state dict
-            (keys ``features.N.weight``) or the ``features`` part only (keys ``N.weight``).
+            A path — a state dict saved with ``torch.save`` or a ``.safetensors`` file: a full
+            torchvision vgg19 state dict (keys ``features.N.weight``) or the ``features`` part
+            only (keys ``N.weight``); half-precision files are read as float32.
             ``None`` — random initialisation, for tests only.
         layers: names from :data:`VGG19_LAYER_INDICES` (``"relu1_1"`` … ``"relu5_4"``); the
             outputs come in this order.

@@ -21,6 +21,7 @@ from typing import Any
 from vid2vid.losses.gan import GAN_MODES
 from vid2vid.nn import presets as generator_presets
 from vid2vid.nn.image_generator import ImageGeneratorConfig
+from vid2vid.nn.init import INIT_MODES
 from vid2vid.nn.norm import check_norm
 from vid2vid.nn.sequential_generator import SequentialGeneratorConfig
 
@@ -70,22 +71,37 @@ class TrainConfig:
     no VGG loss).
 
     Optimisation: Adam ``lr``, ``beta1``, ``beta2``; ``TTUR`` (G: lr/2, D: lr*2, betas (0, 0.9));
+    ``decay_temporal_d`` (the temporal discriminators' lr decays too; the original keeps it constant);
     ``niter`` epochs at ``lr`` then ``niter_decay`` epochs of linear decay to 0; ``niter_step``
     (the sequence length doubles every that many epochs); ``niter_fix_global`` (train only the
     finest spatial scale for that many epochs).
 
     Sequences: ``n_frames_total`` (generated frames per sample at first), ``max_frames_per_gpu``
-    (frames generated per chunk; history is detached between chunks), ``max_frames_backpropagate``
+    and ``n_gpus_gen`` (a chunk holds ``n_gpus_gen * max_frames_per_gpu`` frames with
+    ``batch_size`` 1 — the original spreads it over ``n_gpus_gen`` GPUs, we generate it on one
+    device — and ``max_frames_per_gpu`` otherwise; history is detached between chunks), ``max_frames_backpropagate``
     (largest number of frames a gradient may flow back through), ``max_t_step``,
-    ``max_sequence_length`` (cap of the doubling, 128 in the original), ``batch_size``.
+    ``max_sequence_length`` (cap of the doubling, 128 in the original), ``batch_size``;
+    ``g_warp_chunk_start``: the generated frame before a later chunk's first frame in the
+    ``G_Warp`` loss — ``"previous_chunk"`` (the previous chunk's last output: what the original
+    computes on GPUs, where ``nn.DataParallel`` copies the generator's inputs) or ``"chunk_last"``
+    (the current chunk's last output: what the original computes when that wrapper passes its
+    inputs through, as on the CPU — its ``generate_frame_train`` extends the caller's history list
+    in place; the training-step fixtures were made so).
 
     Data: ``dataroot``, ``phase``, ``resize_mode``, ``load_size``, ``fine_size``, ``flip``,
     ``num_workers``; ``flow_source``: ``"cache"`` (the ``{phase}_flow`` cache written by
     ``vid2vid prepare-flow`` or by the synthetic dataset) or an estimator name (``"dis"``,
-    ``"raft_small"``, ``"raft_large"``) run on the fly.
+    ``"raft_small"``, ``"raft_large"``) run on the fly; ``flow_confidence``: ``"recompute"`` (the
+    original's photometric confidence of the cached flow, computed on the training-resolution
+    frames) or ``"cache"`` (the confidence stored in the cache, e.g. the synthetic set's exact
+    validity mask).
 
-    Initialisation: ``load_pretrain``: model folder of a coarser model (``n_scales - 1``
-    scales) whose scales are copied before training the new finest scale.
+    Initialisation: ``init``: ``"original"`` (the original's ``weights_init``: conv weights
+    ``N(0, 0.02)``, norm weights ``N(1, 0.02)`` and biases 0; see :mod:`vid2vid.nn.init`) or
+    ``"pytorch"`` (PyTorch's defaults); ``load_pretrain``: the run folder (or its model folder) of
+    a coarser model (``n_scales - 1`` scales) whose generator scales — and, from a run folder,
+    discriminators — are copied before training the new finest scale.
 
     Multimodal (``model="image"``): ``use_features`` (train an instance feature encoder),
     ``feat_num``, ``nef``, ``n_downsample_E``, ``n_clusters`` (K-means per class).
@@ -122,6 +138,7 @@ class TrainConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     TTUR: bool = False
+    decay_temporal_d: bool = False
     niter: int = 10
     niter_decay: int = 10
     niter_step: int = 5
@@ -129,7 +146,9 @@ class TrainConfig:
     # sequences
     n_frames_total: int = 30
     max_frames_per_gpu: int = 1
+    n_gpus_gen: int = 1
     max_frames_backpropagate: int = 1
+    g_warp_chunk_start: str = "previous_chunk"
     max_t_step: int = 1
     max_sequence_length: int = 128
     batch_size: int = 1
@@ -142,7 +161,9 @@ class TrainConfig:
     flip: bool = True
     num_workers: int = 2
     flow_source: str = "cache"
+    flow_confidence: str = "recompute"
     # initialisation
+    init: str = "original"
     load_pretrain: str | None = None
     # multimodal synthesis (image model)
     use_features: bool = False
@@ -191,6 +212,14 @@ class TrainConfig:
             raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
         if self.gan_mode not in GAN_MODES:
             raise ValueError(f"gan_mode must be one of {GAN_MODES}, got {self.gan_mode!r}")
+        if self.flow_confidence not in ("recompute", "cache"):
+            raise ValueError(f"flow_confidence must be 'recompute' or 'cache', got {self.flow_confidence!r}")
+        if self.init not in INIT_MODES:
+            raise ValueError(f"init must be one of {INIT_MODES}, got {self.init!r}")
+        if self.g_warp_chunk_start not in ("previous_chunk", "chunk_last"):
+            raise ValueError(
+                f"g_warp_chunk_start must be 'previous_chunk' or 'chunk_last', got {self.g_warp_chunk_start!r}"
+            )
         if self.flow_source not in FLOW_SOURCES:
             raise ValueError(f"flow_source must be one of {FLOW_SOURCES}, got {self.flow_source!r}")
         check_norm(self.norm_D)
@@ -201,6 +230,7 @@ class TrainConfig:
             "niter_step": self.niter_step,
             "n_frames_total": self.n_frames_total,
             "max_frames_per_gpu": self.max_frames_per_gpu,
+            "n_gpus_gen": self.n_gpus_gen,
             "max_frames_backpropagate": self.max_frames_backpropagate,
             "max_t_step": self.max_t_step,
             "batch_size": self.batch_size,
@@ -376,8 +406,9 @@ def street_256() -> TrainConfig:
 
 
 def street_512() -> TrainConfig:
-    """Cityscapes 512 (``scripts/street/train_512.sh``): ``n_frames_total 6``, 2 frames per chunk."""
-    return _street(load_size=512, n_frames_total=6, max_frames_per_gpu=2)
+    """Cityscapes 512 (``scripts/street/train_512.sh``): ``n_frames_total 6``, 6 generator GPUs × 2
+    frames: one chunk of 6 frames (12 after the first doubling)."""
+    return _street(load_size=512, n_frames_total=6, max_frames_per_gpu=2, n_gpus_gen=6)
 
 
 def street_1024() -> TrainConfig:
@@ -387,6 +418,7 @@ def street_1024() -> TrainConfig:
         load_size=1024,
         num_D=3,
         n_frames_total=4,
+        n_gpus_gen=4,
         niter_step=2,
         niter_fix_global=10,
         load_pretrain="checkpoints/street_512/latest/model",
@@ -401,6 +433,7 @@ def street_2048() -> TrainConfig:
         load_size=2048,
         num_D=4,
         n_frames_total=4,
+        n_gpus_gen=4,
         niter_step=1,
         niter=5,
         niter_decay=5,
@@ -411,12 +444,14 @@ def street_2048() -> TrainConfig:
 
 
 def face_512() -> TrainConfig:
-    """edge2face 512 (``scripts/face/train_512.sh``): 15 continuous input channels, 3 D scales."""
+    """edge2face 512 (``scripts/face/train_512.sh``): 15 continuous input channels, 3 D scales,
+    6 generator GPUs × 1 frame: chunks of 6 frames."""
     return TrainConfig(
         generator=generator_presets.face_512(),
         load_size=512,
         num_D=3,
         n_frames_total=12,
+        n_gpus_gen=6,
     )
 
 
@@ -436,6 +471,7 @@ def pose_256() -> TrainConfig:
         max_frames_per_gpu=3,
         n_frames_total=12,
         max_t_step=4,
+        flip=False,  # the original's pose dataset never flips (a flip swaps left and right limbs)
         flow_source="dis",
     )
 
@@ -456,6 +492,7 @@ def pose_512() -> TrainConfig:
         niter_decay=5,
         lr=1e-4,
         load_pretrain="checkpoints/pose_256/latest/model",
+        flip=False,
         flow_source="dis",
     )
 

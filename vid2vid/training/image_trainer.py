@@ -26,6 +26,7 @@ from vid2vid.data.frame_dataset import FrameDataset
 from vid2vid.data.labels import encode_label_map
 from vid2vid.image_model_folder import IMAGE_MODEL_TYPE, ImageModel, load_image_model, save_image_model
 from vid2vid.nn.image_generator import ImageGenerator
+from vid2vid.nn.init import init_weights_original
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.training.config import TrainConfig
 from vid2vid.training.distributed import (
@@ -107,6 +108,10 @@ class ImageTrainer(TrainerBase):
             use_gan_feat=not config.no_ganFeat,
             vgg=build_vgg_loss(config.vgg_weights),
         ).to(self.device, self.dtype)
+        if config.init == "original":  # pix2pixHD's weights_init on G, E and D
+            for net in (self.generator, self.encoder, self.objective.image_d):
+                if net is not None:
+                    init_weights_original(net)
         for module in self._trained_modules().values():
             broadcast_parameters(module, self.dist)
         self.g_model: torch.nn.Module = self.generator

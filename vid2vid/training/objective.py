@@ -43,6 +43,8 @@ __all__ = [
     "ImageObjective",
     "TemporalWindows",
     "compose_flows",
+    "FlowFunction",
+    "PairFlowFunction",
     "IMAGE_LOSS_NAMES",
     "TEMPORAL_LOSS_NAMES",
 ]
@@ -408,8 +410,13 @@ def compose_flows(unit_flows: Tensor) -> Tensor:
     return total
 
 
-#: ``estimator(frame, prev_frame) -> flow`` for frames ``(B, 3, H, W)``.
+#: ``flow_fn(frame, prev_frame) -> flow`` for frames ``(B, 3, H, W)``.
 FlowFunction = Callable[[Tensor, Tensor], Tensor]
+
+#: ``pair_flow(frame, prev_frame, t, t_prev) -> flow``: the reference flow ``(B, 2, H, W)`` (pixels)
+#: of frame ``t`` onto frame ``t_prev`` of the generated sequence (0-based positions, ``t_prev < t``),
+#: given the two real frames ``(B, 3, H, W)``.
+PairFlowFunction = Callable[[Tensor, Tensor, int, int], Tensor]
 
 
 class TemporalWindows:
@@ -419,22 +426,24 @@ class TemporalWindows:
     generated ones detached) and their unit reference flows; each call to :meth:`add` with a
     new chunk returns, per temporal scale ``s``, every window of ``n_frames_D`` frames spaced
     ``n_frames_D**s`` apart that ends in the chunk (stepping back ``n_frames_D`` frames between
-    windows, as the original), with the reference flows between the window's frames: the unit
-    flows at scale 0, and at coarser scales the chained unit flows (or ``estimator`` run on the
-    window's frames when one is given).
+    windows, as the original's ``get_skipped_frames``), with the reference flows between the
+    window's frames: the unit flows at scale 0, and at coarser scales ``pair_flow`` run on the
+    window's frames (the original runs its flow network there) or, without one, the chained unit
+    flows (:func:`compose_flows`).
 
     Args:
         n_frames_D: frames per window.
         n_scales_temporal: number of temporal scales.
-        estimator: optional flow function for the coarser scales.
+        pair_flow: optional flow function for the coarser scales (positions are those of the
+            generated sequence since the last :meth:`reset`).
     """
 
     def __init__(
-        self, n_frames_D: int, n_scales_temporal: int, estimator: FlowFunction | None = None
+        self, n_frames_D: int, n_scales_temporal: int, pair_flow: PairFlowFunction | None = None
     ) -> None:
         self.n_frames_D = n_frames_D
         self.n_scales = n_scales_temporal
-        self.estimator = estimator
+        self.pair_flow = pair_flow
         self.max_prev = n_frames_D ** (n_scales_temporal - 1) * (n_frames_D - 1)
         self.reset()
 
@@ -443,6 +452,7 @@ class TemporalWindows:
         self.real: Tensor | None = None
         self.fake: Tensor | None = None
         self.flow: Tensor | None = None
+        self.start = 0  # sequence position of the first kept frame
 
     @staticmethod
     def _append(old: Tensor | None, new: Tensor) -> Tensor:
@@ -458,7 +468,7 @@ class TemporalWindows:
 
         Returns:
             Per scale ``(real, fake, flows)``: ``(N, K, 3, H, W)``, ``(N, K, 3, H, W)``,
-            ``(N, K - 1, 2, H, W)`` with windows stacked on the batch axis.
+            ``(N, K - 1, 2, H, W)`` with windows stacked on the batch axis (newest window first).
         """
         k = self.n_frames_D
         n_new = real.shape[1]
@@ -483,6 +493,7 @@ class TemporalWindows:
                 flows.append(self._window_flows(idx, stride))
             result.append((torch.cat(reals), torch.cat(fakes), torch.cat(flows)))
         if length > self.max_prev:
+            self.start += length - self.max_prev
             self.real = self.real[:, -self.max_prev :]
             self.fake = self.fake[:, -self.max_prev :].detach()
             self.flow = self.flow[:, -self.max_prev :]
@@ -494,8 +505,10 @@ class TemporalWindows:
             return self.flow[:, idx[1:]]
         flows = []
         for prev, cur in zip(idx[:-1], idx[1:], strict=True):
-            if self.estimator is not None:
-                flows.append(self.estimator(self.real[:, cur], self.real[:, prev]))
+            if self.pair_flow is not None:
+                flows.append(
+                    self.pair_flow(self.real[:, cur], self.real[:, prev], self.start + cur, self.start + prev)
+                )
             else:
                 flows.append(compose_flows(self.flow[:, prev + 1 : cur + 1]))
         return torch.stack(flows, dim=1)

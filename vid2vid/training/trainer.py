@@ -24,10 +24,11 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from vid2vid.data.clip_dataset import ClipDataset
+from vid2vid.data.clip_dataset import ClipDataset, collate_clips
 from vid2vid.flow.confidence import flow_confidence
 from vid2vid.losses import VGG19Features, VGGLoss
 from vid2vid.model_folder import load_model_folder, save_model_folder
+from vid2vid.nn.init import init_weights_original
 from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
 from vid2vid.training.config import TrainConfig, save_config
 from vid2vid.training.distributed import (
@@ -38,7 +39,13 @@ from vid2vid.training.distributed import (
     wrap_ddp,
 )
 from vid2vid.training.logging import TrainLogger, visual_grid
-from vid2vid.training.objective import FrameBatch, LossTerms, TemporalWindows, Vid2VidObjective
+from vid2vid.training.objective import (
+    FrameBatch,
+    LossTerms,
+    PairFlowFunction,
+    TemporalWindows,
+    Vid2VidObjective,
+)
 from vid2vid.training.schedule import SequenceSchedule, lr_factor, sequence_schedule
 from vid2vid.training.state import (
     CONFIG_FILE,
@@ -61,6 +68,7 @@ from vid2vid.training.state import (
 )
 
 __all__ = [
+    "IterationObserver",
     "TrainerBase",
     "Vid2VidTrainer",
     "TrainResult",
@@ -68,6 +76,7 @@ __all__ = [
     "build_vgg_loss",
     "build_clip_dataset",
     "load_coarser_generator",
+    "load_coarser_discriminators",
     "StopFlag",
 ]
 
@@ -169,6 +178,54 @@ def load_coarser_generator(generator: SequentialGenerator, folder: str | Path) -
     return old.n_scales
 
 
+def load_coarser_discriminators(
+    image_d: nn.Module, temporal_d: nn.Module, folder: str | Path
+) -> list[str]:
+    """Copy a coarser run's discriminators into a finer run's (the original's ``load_pretrain``).
+
+    The original loads ``D`` and every ``D_T<s>`` of the coarser run by key name, keeping the
+    tensors whose shapes fit. Its multi-scale discriminators name the scale that sees the
+    full-resolution input ``scale{num_D-1}``, so with one more spatial scale (and one more D
+    scale) the names line up by absolute resolution: our scale ``i`` (input pooled ``i`` times)
+    receives the coarser run's scale ``i - (num_D_new - num_D_old)``; the new full-resolution
+    scales start fresh.
+
+    Args:
+        image_d: the new :class:`~vid2vid.nn.MultiScaleDiscriminator`.
+        temporal_d: the new :class:`~vid2vid.nn.TemporalDiscriminator`.
+        folder: the coarser run's checkpoint folder (``.../latest``) or its model folder
+            (``.../latest/model``); its ``discriminators.safetensors`` is read.
+
+    Returns:
+        The loaded tensor names (ours); empty when the coarser run has no discriminator file
+        (e.g. a bare model folder), in which case the discriminators keep their initialisation.
+    """
+    from vid2vid.checkpoint import load_state_dict as read_tensors
+
+    folder = Path(folder)
+    candidates = [folder / DISCRIMINATORS_FILE, folder.parent / DISCRIMINATORS_FILE]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        return []
+    old = read_tensors(path)
+    loaded: list[str] = []
+    targets = [("image_d", image_d)] + [
+        (f"temporal_d.scales.{s}", scale) for s, scale in enumerate(temporal_d.scales)
+    ]
+    with torch.no_grad():
+        for prefix, module in targets:
+            n_new = len(module.scales)
+            old_scales = {int(k[len(prefix) + 8 :].split(".", 1)[0]) for k in old if k.startswith(prefix + ".scales.")}
+            shift = n_new - len(old_scales)
+            for key, tensor in module.state_dict().items():
+                i, rest = key.removeprefix("scales.").split(".", 1)
+                src = f"{prefix}.scales.{int(i) - shift}.{rest}"
+                if int(i) - shift >= 0 and src in old and old[src].shape == tensor.shape:
+                    tensor.copy_(old[src])
+                    loaded.append(f"{prefix}.{key}")
+    return loaded
+
+
 class StopFlag:
     """Turns SIGINT/SIGTERM into a flag checked between iterations (installed only in the main thread)."""
 
@@ -192,6 +249,30 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
+class IterationObserver:
+    """Sees what a training iteration computes, for replays and diagnostics (no-ops by default).
+
+    Set ``trainer.observer`` to an instance; the trainer calls :meth:`gradients` after each
+    network's backward pass (before its optimiser step) and :meth:`chunk` after each chunk's
+    updates. Observers must not modify what they receive.
+    """
+
+    def gradients(self, name: str, module: nn.Module) -> None:
+        """``module`` (``"G"``, ``"D"``, ``"D_T<s>"``) holds the gradients of its loss in ``.grad``."""
+
+    def chunk(self, index: int, tensors: dict[str, Tensor], losses: dict[str, Tensor]) -> None:
+        """Chunk ``index`` of the iteration is done.
+
+        Args:
+            tensors: ``fake``, ``raw`` ``(B, n, 3, H, W)``, ``flow`` ``(B, n, 2, H, W)`` and
+                ``weight`` ``(B, n, 1, H, W)`` (absent with ``no_flow``), and ``last.scale<s>``
+                ``(B, n_frames_G - 1, 3, H_s, W_s)``: the history handed to the next chunk per
+                spatial scale (``s = 0`` finest).
+            losses: every term by the original's name (temporal ones suffixed with their scale),
+                and the combined ``loss_G``, ``loss_D``, ``loss_D_T<s>``.
+        """
+
+
 class TrainerBase:
     """The loop shared by the trainers: epochs, resumable data order, signals, checkpoints, logs.
 
@@ -213,6 +294,7 @@ class TrainerBase:
     scalers: list[torch.amp.GradScaler]
     _logger: TrainLogger | None
     _amp_notes: list[str]
+    observer: IterationObserver | None = None
 
     def _init_run(self, config: TrainConfig, dist: DistContext | None, logger: TrainLogger | None) -> None:
         """Set the settings every trainer shares: config, processes, device, logger, AMP and dtype."""
@@ -273,10 +355,23 @@ class TrainerBase:
     def _load_optimizer_state(self, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _update(self, loss: Tensor, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler) -> None:
-        """Back-propagate ``loss`` (scaled for fp16) and step ``optimizer``."""
+    def _update(
+        self,
+        loss: Tensor,
+        optimizer: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler,
+        name: str = "",
+        module: nn.Module | None = None,
+    ) -> None:
+        """Back-propagate ``loss`` (scaled for fp16) and step ``optimizer``.
+
+        ``name``/``module`` identify the network being updated for the iteration observer
+        (:class:`IterationObserver`), which sees its gradients between backward and step.
+        """
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
+        if self.observer is not None and module is not None:
+            self.observer.gradients(name, module)
         scaler.step(optimizer)
         scaler.update()
 
@@ -372,6 +467,7 @@ class TrainerBase:
             num_workers=self.config.num_workers,
             drop_last=True,
             pin_memory=self.device.type == "cuda",
+            collate_fn=collate_clips,
         )
         return iter(loader)
 
@@ -465,6 +561,9 @@ class Vid2VidTrainer(TrainerBase):
         dist: the process group context (default: single process).
         resume: a checkpoint folder or checkpoint directory to continue from exactly.
         logger: where logs go (default: TensorBoard in ``<checkpoint_dir>/logs`` on rank 0).
+        pair_flow: reference flow between the strided frames of the coarser temporal scales
+            (see :class:`~vid2vid.training.objective.TemporalWindows`); default: the flow
+            estimator of ``flow_source``, or chained cached flows.
     """
 
     def __init__(
@@ -475,6 +574,7 @@ class Vid2VidTrainer(TrainerBase):
         dist: DistContext | None = None,
         resume: str | Path | None = None,
         logger: TrainLogger | None = None,
+        pair_flow: PairFlowFunction | None = None,
     ) -> None:
         if config.model != "vid2vid":
             raise ValueError(
@@ -497,6 +597,8 @@ class Vid2VidTrainer(TrainerBase):
             raise ValueError("flow_source='cache' needs a dataset built with load_flow=True")
         torch.manual_seed(config.seed)  # identical initialisation on every process
         self.generator = SequentialGenerator(gen_cfg).to(self.device, self.dtype)
+        if config.init == "original":
+            init_weights_original(self.generator)
         self.pretrain_scales = 0
         if config.load_pretrain and resume is None:
             self.pretrain_scales = load_coarser_generator(self.generator, config.load_pretrain)
@@ -521,6 +623,13 @@ class Vid2VidTrainer(TrainerBase):
             use_gan_feat=not config.no_ganFeat,
             vgg=build_vgg_loss(config.vgg_weights),
         ).to(self.device, self.dtype)
+        if config.init == "original":
+            init_weights_original(self.objective.image_d)
+            init_weights_original(self.objective.temporal_d)
+        if config.load_pretrain and resume is None:
+            self.pretrain_discriminator_tensors = load_coarser_discriminators(
+                self.objective.image_d, self.objective.temporal_d, config.load_pretrain
+            )
         broadcast_parameters(self.generator, self.dist)
         broadcast_parameters(self.objective, self.dist)
         # DistributedDataParallel: the generator and each discriminator wrapped separately
@@ -532,7 +641,7 @@ class Vid2VidTrainer(TrainerBase):
                 runners[f"temporal_d{s}"] = wrap_ddp(scale, self.device)
             self.objective.set_runners(runners)
 
-        self.shortest_clip = min(clip.length for clip in self.dataset.clips)
+        self.longest_clip = max(clip.length for clip in self.dataset.clips)
         self._init_sampler()
 
         # optimisers: G, D, one per temporal scale (the original's TTUR: G lr/2, D lr*2, betas (0, 0.9))
@@ -556,16 +665,19 @@ class Vid2VidTrainer(TrainerBase):
         n_scalers = 2 + len(self.optimizers_D_T)
         self.scalers = [torch.amp.GradScaler(self.device.type, enabled=fp16) for _ in range(n_scalers)]
         self.progress = TrainingProgress()
-        self.windows = TemporalWindows(config.n_frames_D, config.n_scales_temporal, self._coarse_flow_fn())
+        self.windows = TemporalWindows(
+            config.n_frames_D, config.n_scales_temporal, pair_flow or self._coarse_flow_fn()
+        )
         self.last_visuals: dict[str, Tensor] = {}
         if resume is not None:
             self.load_checkpoint(resume)
 
     # ------------------------------------------------------------------ setup helpers
-    def _coarse_flow_fn(self) -> Any:
-        if self.flow_estimator is None:
+    def _coarse_flow_fn(self) -> PairFlowFunction | None:
+        estimator = self.flow_estimator
+        if estimator is None:
             return None
-        return lambda frame, prev: self.flow_estimator(frame.float(), prev.float()).to(frame.dtype)
+        return lambda frame, prev, t, t_prev: estimator(frame.float(), prev.float()).to(frame.dtype)
 
     def _make_g_optimizer(self, finest_only: bool) -> torch.optim.Optimizer:
         params = self.generator.scales[-1].parameters() if finest_only else self.generator.parameters()
@@ -584,10 +696,12 @@ class Vid2VidTrainer(TrainerBase):
             max_frames_backpropagate=c.max_frames_backpropagate,
             niter_step=c.niter_step,
             n_frames_G=c.generator.n_frames_G,
-            shortest_clip=self.shortest_clip,
+            longest_clip=self.longest_clip,
             max_sequence_length=c.max_sequence_length,
             n_scales=c.generator.n_scales,
             niter_fix_global=c.niter_fix_global,
+            n_gpus_gen=c.n_gpus_gen,
+            batch_size=c.batch_size,
         )
 
     def _prepare_epoch(self, epoch: int) -> SequenceSchedule:
@@ -612,10 +726,12 @@ class Vid2VidTrainer(TrainerBase):
             ("D", [self.optimizer_D]),
             ("D_T", self.optimizers_D_T),
         ):
+            # the original never decays the temporal discriminators' learning rate
+            f = factor if name != "D_T" or self.config.decay_temporal_d else 1.0
             for opt in opts:
                 for group in opt.param_groups:
-                    group["lr"] = self.base_lr[name] * factor
-        self.dataset.set_n_frames(sched.n_frames_load)
+                    group["lr"] = self.base_lr[name] * f
+        self.dataset.set_n_frames(sched.n_frames_load, min_frames=self.config.generator.n_frames_G)
         self.dataset.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
         return sched
@@ -625,20 +741,23 @@ class Vid2VidTrainer(TrainerBase):
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
-    def _g_step(self, window: Tensor, state: GeneratorState, finest_only: bool) -> tuple[Any, GeneratorState]:
-        # SequentialGenerator.step through the (possibly DDP-wrapped) module's forward
-        use_raw_only = self.config.generator.no_first_frame and state.is_first
-        out = self.g_model(window, state.history, use_raw_only=use_raw_only, detach_coarse=finest_only)
-        return out, state.advance(out.scale_images)
+    def _g_step(self, window: Tensor, history: list[Tensor], use_raw_only: bool, finest_only: bool) -> Any:
+        # SequentialGenerator.forward through the (possibly DDP-wrapped) module
+        return self.g_model(window, history, use_raw_only=use_raw_only, detach_coarse=finest_only)
 
     # ------------------------------------------------------------------ one iteration
     def _reference_flow(
         self, batch: dict[str, Any], idx: slice, real: Tensor, real_prev: Tensor
     ) -> tuple[Tensor, Tensor]:
-        if self.flow_estimator is None:
-            return batch["flow"][:, idx], batch["flow_confidence"][:, idx]
         b, n = real.shape[:2]
         cur, prev = real.flatten(0, 1).float(), real_prev.flatten(0, 1).float()
+        if self.flow_estimator is None:
+            flow = batch["flow"][:, idx]
+            if self.config.flow_confidence == "cache":
+                return flow, batch["flow_confidence"][:, idx]
+            # the original's confidence: photometric, at the training resolution
+            conf = flow_confidence(cur, prev, flow.flatten(0, 1).float()).to(flow.dtype)
+            return flow, conf.unflatten(0, (b, n))
         flow = self.flow_estimator(cur, prev)
         conf = flow_confidence(cur, prev, flow)
         return flow.unflatten(0, (b, n)), conf.unflatten(0, (b, n))
@@ -657,9 +776,9 @@ class Vid2VidTrainer(TrainerBase):
         tg = cfg.n_frames_G
         dev = self.device
         frames = batch["frames"].to(dev, self.dtype)
-        t_needed = sched.n_frames_load
-        if frames.shape[1] < t_needed:
-            raise ValueError(f"batch has {frames.shape[1]} frames, the schedule needs {t_needed}")
+        # a clip shorter than the epoch's sequence is generated whole, in whole chunks (the
+        # original caps each clip by its own length)
+        sched = sched.for_clip(frames.shape[1])
         with torch.no_grad():
             inputs = gen.encode_inputs(
                 batch["labels"].to(dev) if "labels" in batch else None,
@@ -683,12 +802,17 @@ class Vid2VidTrainer(TrainerBase):
         chunk = sched.frames_per_chunk
         for c0 in range(0, sched.n_frames_generated, chunk):
             state = state.detach()
+            # without first frames the whole first chunk outputs the hallucinated frames (the
+            # original's use_raw_only holds for its first generator call)
+            raw_only = cfg.no_first_frame and c0 == 0
             with self._autocast():
                 outs = []
                 for t in range(chunk):
-                    if t % sched.frames_backprop == 0:
-                        state = state.detach()
-                    out, state = self._g_step(inputs[:, c0 + t : c0 + t + tg], state, sched.finest_only)
+                    # the original detaches the generator's *input* copy of the history every
+                    # frames_backprop frames; the history itself keeps its graph within the chunk
+                    history = state.detach().history if t % sched.frames_backprop == 0 else state.history
+                    out = self._g_step(inputs[:, c0 + t : c0 + t + tg], history, raw_only, sched.finest_only)
+                    state = state.advance(out.scale_images)
                     outs.append(out)
                 fake = torch.stack([o.image for o in outs], dim=1)
                 raw = torch.stack([o.raw for o in outs], dim=1)
@@ -699,7 +823,12 @@ class Vid2VidTrainer(TrainerBase):
                 real_prev = frames[:, c0 + tg - 2 : c0 + tg - 2 + chunk]
                 flow_ref, conf_ref = self._reference_flow(batch, idx, real, real_prev)
                 flow_ref, conf_ref = flow_ref.to(fake.dtype), conf_ref.to(fake.dtype)
-                prev_first = real_prev[:, :1] if c0 == 0 else self._prev_last
+                if c0 == 0:
+                    prev_first = real_prev[:, :1]
+                elif self.config.g_warp_chunk_start == "previous_chunk":
+                    prev_first = self._prev_last
+                else:  # "chunk_last": the original's list aliasing (see TrainConfig)
+                    prev_first = fake[:, -1:].detach()
                 fake_prev = torch.cat([prev_first, fake[:, :-1].detach()], dim=1)
                 self._prev_last = fake[:, -1:].detach()
 
@@ -732,14 +861,22 @@ class Vid2VidTrainer(TrainerBase):
                     loss_g = loss_g + t_terms.generator
             # G first, then each discriminator on the detached fakes (their forwards run after
             # G's backward: every backward follows its own forward, as DDP requires)
-            self._update(loss_g, self.optimizer_G, self.scalers[0])
+            self._update(loss_g, self.optimizer_G, self.scalers[0], "G", self.generator)
             with self._autocast():
                 image.finish()
-            self._update(image.discriminator, self.optimizer_D, self.scalers[1])
+            self._update(image.discriminator, self.optimizer_D, self.scalers[1], "D", self.objective.image_d)
             for s, t_terms in temporal:
                 with self._autocast():
                     t_terms.finish()
-                self._update(t_terms.discriminator, self.optimizers_D_T[s], self.scalers[2 + s])
+                self._update(
+                    t_terms.discriminator,
+                    self.optimizers_D_T[s],
+                    self.scalers[2 + s],
+                    f"D_T{s}",
+                    self.objective.temporal_d.scales[s],
+                )
+            if self.observer is not None:
+                self._observe_chunk(n_chunks, fake, raw, flow, weight, state, loss_g, image, temporal)
             values = image.scalars()
             for s, t_terms in temporal:
                 values.update(t_terms.scalars(str(s)))
@@ -762,6 +899,32 @@ class Vid2VidTrainer(TrainerBase):
         elif "inputs" in batch:
             self.last_visuals["inputs"] = batch["inputs"][:, sched.n_frames_load - 1]
         return {k: v / n_chunks for k, v in sums.items()}
+
+    def _observe_chunk(
+        self,
+        index: int,
+        fake: Tensor,
+        raw: Tensor,
+        flow: Tensor | None,
+        weight: Tensor | None,
+        state: GeneratorState,
+        loss_g: Tensor,
+        image: LossTerms,
+        temporal: list[tuple[int, LossTerms]],
+    ) -> None:
+        assert self.observer is not None and image.discriminator is not None
+        tensors = {"fake": fake.detach(), "raw": raw.detach()}
+        if flow is not None and weight is not None:
+            tensors.update(flow=flow.detach(), weight=weight.detach())
+        for s, h in enumerate(state.history):
+            tensors[f"last.scale{s}"] = h.detach()
+        losses = {k: v.detach() for k, v in image.terms.items()}
+        losses.update(loss_G=loss_g.detach(), loss_D=image.discriminator.detach())
+        for s, t_terms in temporal:
+            assert t_terms.discriminator is not None
+            losses.update({f"{k}{s}": v.detach() for k, v in t_terms.terms.items()})
+            losses[f"loss_D_T{s}"] = t_terms.discriminator.detach()
+        self.observer.chunk(index, tensors, losses)
 
     def _log(self, step: int, losses: dict[str, float], sched: SequenceSchedule) -> None:
         cfg, log = self.config, self.logger
