@@ -794,8 +794,14 @@ class Vid2VidTrainer(TrainerBase):
         dev = self.device
         frames = batch["frames"].to(dev, self.dtype)
         # a clip shorter than the epoch's sequence is generated whole, in whole chunks (the
-        # original caps each clip by its own length)
-        sched = sched.for_clip(frames.shape[1])
+        # original caps each clip by its own length); processes agree on the shortest batch, so
+        # that they run the same number of chunks (each chunk's backward is a collective)
+        length = frames.shape[1]
+        if self.dist.enabled:
+            t = torch.tensor([length], device=dev)
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
+            length = int(t.item())
+        sched = sched.for_clip(length)
         with torch.no_grad():
             inputs = gen.encode_inputs(
                 batch["labels"].to(dev) if "labels" in batch else None,
