@@ -63,6 +63,8 @@ __all__ = [
     "pose_geometry",
     "center_crop_columns",
     "maps_to_tensor",
+    "pose_input_uint8",
+    "decode_pose_input",
     "build_pose_frame",
 ]
 
@@ -487,6 +489,45 @@ def pose_geometry(
     return PoseGeometry(resize=(new_h, new_w), crop=(crop_h, crop_w), top=top, left=left, center_crop=center_crop)
 
 
+def pose_input_uint8(
+    people: list[OpenPosePerson] | None,
+    geometry: PoseGeometry,
+    size: tuple[int, int],
+    densepose: np.ndarray | None = None,
+    basic_point_only: bool = False,
+    random_drop_prob: float = 0.0,
+    remove_face_labels: bool = False,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """One frame's pose input as uint8 ``(C, h, w)`` (DensePose I, U, V... then OpenPose RGB),
+    before the original's normalisation; see :func:`build_pose_frame` for the arguments."""
+    if people is None and densepose is None:
+        raise ValueError("a pose frame needs OpenPose keypoints, a DensePose image, or both")
+    channels = []
+    if densepose is not None:
+        _check_iuv(densepose)
+        if densepose.shape[:2] != tuple(size):
+            raise ValueError(
+                f"DensePose image {densepose.shape[1]}x{densepose.shape[0]} does not match the frame size "
+                f"{size[1]}x{size[0]}"
+            )
+        iuv = drop_densepose_parts(densepose, random_drop_prob, remove_face_labels, rng)
+        channels.append(geometry.apply(iuv, "nearest"))
+    if people is not None:
+        rendering = render_openpose(people, size, basic_point_only, random_drop_prob, remove_face_labels, rng)
+        channels.append(geometry.apply(rendering, "nearest"))
+    return np.ascontiguousarray(np.concatenate(channels, axis=-1).transpose(2, 0, 1))
+
+
+def decode_pose_input(maps: np.ndarray, densepose: bool) -> torch.Tensor:
+    """uint8 ``(..., C, h, w)`` from :func:`pose_input_uint8` → float32 in ``[-1, 1]`` with the
+    original's operations (the DensePose part index channel 2 becomes ``I / 12 - 1``)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(maps)).float().div(255).sub(0.5).div(0.5)
+    if densepose:
+        tensor[..., 2, :, :] = ((tensor[..., 2, :, :] * 0.5 + 0.5) * 255 / 24 - 0.5) / 0.5
+    return tensor
+
+
 def build_pose_frame(
     people: list[OpenPosePerson] | None,
     geometry: PoseGeometry,
@@ -513,17 +554,9 @@ def build_pose_frame(
         ``inputs`` ``(C, h, w)`` float32 in ``[-1, 1]`` (DensePose V, U, I then OpenPose RGB) and
         the frame ``(3, h, w)`` float32 in ``[-1, 1]`` (or ``None``).
     """
-    if people is None and densepose is None:
-        raise ValueError("a pose frame needs OpenPose keypoints, a DensePose image, or both")
-    channels = []
-    if densepose is not None:
-        _check_iuv(densepose)
-        if densepose.shape[:2] != tuple(size):
-            raise ValueError(f"DensePose image {densepose.shape[1]}x{densepose.shape[0]} does not match the frame size {size[1]}x{size[0]}")
-        iuv = drop_densepose_parts(densepose, random_drop_prob, remove_face_labels, rng)
-        channels.append(maps_to_tensor(geometry.apply(iuv, "nearest"), densepose=True))
-    if people is not None:
-        rendering = render_openpose(people, size, basic_point_only, random_drop_prob, remove_face_labels, rng)
-        channels.append(maps_to_tensor(geometry.apply(rendering, "nearest")))
+    maps = pose_input_uint8(
+        people, geometry, size, densepose, basic_point_only, random_drop_prob, remove_face_labels, rng
+    )
+    inputs = decode_pose_input(maps, densepose=densepose is not None)
     target = None if frame is None else maps_to_tensor(geometry.apply(frame, "bicubic"))
-    return torch.cat(channels, dim=0), target
+    return inputs, target
