@@ -78,10 +78,10 @@ def test_overlapping_limbs_follow_the_original_colour_rule():
     image = render_openpose(read_openpose(frame(person(body))), SIZE)
     assert tuple(image[45, 60]) == NECK_HIP  # only the trunk
     expected = np.zeros_like(image)
-    xs, ys = np.linspace(30, 60, 30).astype(int), np.full(30, 10)  # the shoulder: int(60 - 30) samples
+    xs, ys = interp_points(np.array([60.0, 30.0]), np.array([10.0, 10.0]))  # the shoulder (1, 2)
     trunk = render_openpose(read_openpose(frame(person({1: (60, 10, 0.9), 8: (60, 80, 0.9)}))), SIZE)
     expected[:] = trunk
-    from vid2vid.data.keypoint_drawing import draw_edge
+    from vid2vid.data.keypoint_drawing import draw_edge, interp_points
 
     draw_edge(expected, xs, ys, bw=3, color=R_SHOULDER, draw_end_points=True)
     np.testing.assert_array_equal(image, expected)
