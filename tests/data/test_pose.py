@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from vid2vid.cli.main import main
+from vid2vid.data.keypoint_drawing import draw_edge, interp_points
 from vid2vid.data.pose import (
     BODY_LIMB_COLORS,
     BODY_LIMBS,
@@ -81,8 +82,6 @@ def test_overlapping_limbs_follow_the_original_colour_rule():
     xs, ys = interp_points(np.array([60.0, 30.0]), np.array([10.0, 10.0]))  # the shoulder (1, 2)
     trunk = render_openpose(read_openpose(frame(person({1: (60, 10, 0.9), 8: (60, 80, 0.9)}))), SIZE)
     expected[:] = trunk
-    from vid2vid.data.keypoint_drawing import draw_edge, interp_points
-
     draw_edge(expected, xs, ys, bw=3, color=R_SHOULDER, draw_end_points=True)
     np.testing.assert_array_equal(image, expected)
     alone = render_openpose(read_openpose(frame(person({1: (60, 10, 0.9), 2: (30, 10, 0.9)}))), SIZE)
