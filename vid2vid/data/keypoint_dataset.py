@@ -120,8 +120,9 @@ class KeypointVideoDataset(Dataset):
         sources: ``{kind: (folder suffix, file suffixes, required)}`` of the per-frame files.
         n_frames: frames per sample.
         max_t_step: largest temporal stride between a sample's frames (drawn per sample).
-        sample_by_length: ``len(dataset)`` = number of frame windows and each index draws a clip
-            with probability proportional to its number of windows (the original pose dataset);
+        sample_by_length: ``len(dataset)`` = number of frame windows of the initial ``n_frames``
+            (the original's ``len - n_frames_G + 1`` per clip) and each index draws a clip with
+            probability proportional to its number of windows (the original pose dataset);
             otherwise one sample per clip and epoch, index = clip.
         load_flow: read ``{phase}_flow/<clip>.safetensors`` (needs ``max_t_step == 1``).
         seed: with a seed, sample ``i`` of epoch ``e`` is a deterministic function of ``(seed, e, i)``.
@@ -160,6 +161,9 @@ class KeypointVideoDataset(Dataset):
         self._by_name = {clip.name: i for i, clip in enumerate(self.clips)}
         self.n_frames = n_frames
         self.set_n_frames(n_frames)
+        # fixed for the dataset's life (the sampler is sized once): frame windows of the initial length,
+        # as the original counts len - n_frames_G + 1 per clip
+        self._n_windows = int(self._windows().sum())
 
     # ------------------------------------------------------------------ discovery
     def _discover(self, sources: dict[str, tuple[str, tuple[str, ...], bool]]) -> list[KeypointClip]:
@@ -226,8 +230,8 @@ class KeypointVideoDataset(Dataset):
         return np.array([max(1, clip.length - self.n_frames + 1) for clip in self.clips])
 
     def __len__(self) -> int:
-        """Clips, or frame windows in all clips with ``sample_by_length``."""
-        return int(self._windows().sum()) if self.sample_by_length else len(self.clips)
+        """Clips, or frame windows (of the initial ``n_frames``) in all clips with ``sample_by_length``."""
+        return self._n_windows if self.sample_by_length else len(self.clips)
 
     def set_n_frames(self, n_frames: int) -> None:
         """Change the sample length (the trainer doubles it every few epochs)."""
