@@ -121,12 +121,12 @@ class _Face:
         t = np.arange(n_frames, dtype=np.float64)
         cx = width / 2 + rng.uniform(-0.08, 0.08) * width
         cy = height * rng.uniform(0.40, 0.46)
-        drift = rng.uniform(0.015, 0.04) * side
-        f = rng.uniform(0.05, 0.12, 4)
+        drift = rng.uniform(0.05, 0.09) * side
+        f = rng.uniform(0.12, 0.25, 4)
         ph = rng.uniform(0, 2 * np.pi, 5)
         self.center_x = cx + drift * np.sin(f[0] * t + ph[0])
         self.center_y = cy + 0.5 * drift * np.sin(f[1] * t + ph[1])
-        self.roll = rng.uniform(0.05, 0.14) * np.sin(f[2] * t + ph[2])
+        self.roll = rng.uniform(0.08, 0.18) * np.sin(f[2] * t + ph[2])
         self.yaw = rng.uniform(0.3, 0.6) * np.sin(f[3] * t + ph[3])  # "turning": horizontal squash
         talk = rng.uniform(0.35, 0.7)
         self.open = np.clip(0.2 * np.sin(talk * t + ph[4]) * (0.6 + 0.4 * np.sin(0.13 * t)), 0.0, None)
