@@ -156,12 +156,12 @@ class _Face:
         neck_sd = np.maximum(np.abs(u) - 0.42, np.maximum(0.9 - v, v - 2.2))
         shoulders = _ellipse_sd(u, v, 0.0, 3.2, 2.6, 1.55)
         sd = np.minimum(neck_sd, shoulders) * self.radius
-        on_shirt = shoulders < 0
+        on_shirt = np.clip(0.5 - shoulders * self.radius, 0, 1)[..., None]  # anti-aliased collar line
         neck = self.skin * (0.72 + 0.18 * np.cos(np.clip(u / 0.42, -1, 1) * np.pi / 2))[..., None]
         neck = neck * (1 - 0.35 * np.clip((1.5 - v) / 0.6, 0, 1))[..., None]  # shadow under the chin
         weave = value_noise(u * 40, v * 40, self.noise, 3.0)[..., None]
         shirt = self.shirt * (0.8 + 0.2 * weave) * (1 - 0.2 * np.clip(np.abs(u) / 2.6, 0, 1))[..., None]
-        color = np.where(on_shirt[..., None], shirt, neck)
+        color = shirt * on_shirt + neck * (1 - on_shirt)
         return sd, color, np.zeros(sd.shape, bool)
 
     def head_shade(self, u: np.ndarray, v: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,14 +172,15 @@ class _Face:
         # skin: soft light from the upper left, darker towards the silhouette, fine pores
         r = np.clip(np.sqrt((u / 1.08) ** 2 + ((v + 0.12) / 1.42) ** 2), 0, 1)
         light = 0.82 + 0.22 * np.clip(-0.5 * u - 0.4 * v, -1, 1) - 0.28 * r**6
-        pores = value_noise(u * 60, v * 60, self.noise, 4.0)
+        pores = value_noise(u * 30, v * 30, self.noise, 4.0)
         color = self.skin * (light * (0.95 + 0.08 * pores))[..., None]
         # hair above the hairline (wavy), shiny strands
         hairline = self.hairline + 0.08 * np.cos(3 * u)
-        hair_mask = (v < hairline) | ((np.abs(u) > 0.92) & (v < -0.2))
-        strands = 0.75 + 0.35 * (0.5 + 0.5 * np.sin(40 * u + 6 * v))
+        hair_sd = np.minimum(v - hairline, np.maximum(0.92 - np.abs(u), v + 0.2)) * radius
+        hair_alpha = np.clip(0.5 - hair_sd, 0, 1)[..., None]  # anti-aliased hairline
+        strands = 0.75 + 0.35 * (0.5 + 0.5 * np.sin(18 * u + 4 * v))
         hair = self.hair * strands[..., None]
-        color = np.where(hair_mask[..., None], hair, color)
+        color = hair * hair_alpha + color * (1 - hair_alpha)
         # nose: shading along the bridge and two nostrils
         bridge = _segment_distance(u, v, lm[27:31])
         color = color * (1 - 0.18 * np.exp(-((bridge / 0.05) ** 2)))[..., None]
