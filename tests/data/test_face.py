@@ -299,17 +299,33 @@ def test_cli_build_inputs_face(tmp_path, capsys):
         frame[5:25, 5:25] = 255
         frames.append(frame)
         Image.fromarray(frame).save(frames_dir / f"{t:03d}.png")
-    args = ["build-inputs", "face", "--landmarks", str(landmarks_dir), "--out", str(out), "--frames", str(frames_dir)]
+    args = [
+        "build-inputs",
+        "face",
+        "--landmarks",
+        str(landmarks_dir),
+        "--out",
+        str(out),
+        "--frames",
+        str(frames_dir),
+    ]
     assert main([*args, "--load-size", "64", "--frames-out", str(tmp_path / "B")]) == 0
     assert "wrote 2" in capsys.readouterr().out
     first = np.load(out / "frame0.npy")
     assert first.shape == (15, 64, 64) and first.dtype == np.uint8
-    clip = build_face_clip([read_face_landmarks(landmarks_dir / f"frame{t}.txt") for t in range(2)], frames, load_size=64)
+    clip = build_face_clip(
+        [read_face_landmarks(landmarks_dir / f"frame{t}.txt") for t in range(2)], frames, load_size=64
+    )
     np.testing.assert_array_equal(first, clip.inputs[0])
     decoded = read_input_maps(out)
     assert decoded.shape == (2, 15, 64, 64) and 0 <= decoded.min() and decoded.max() <= 1
     info = json.loads((out / "inputs.json").read_text())
-    assert info["kind"] == "face" and info["channels"] == 15 and info["canny"] is True and info["decode"] == "unit"
+    assert (
+        info["kind"] == "face"
+        and info["channels"] == 15
+        and info["canny"] is True
+        and info["decode"] == "unit"
+    )
     assert len(list((tmp_path / "B").glob("*.png"))) == 2
 
     full = tmp_path / "full"

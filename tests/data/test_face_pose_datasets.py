@@ -59,7 +59,9 @@ def test_pose_dataset_whole_clip_equals_the_original_test_time_inputs(tmp_path: 
         folders = {"openpose": "openpose", "images": "img", **({"densepose": "densepose"} if with_dp else {})}
         _fixture_as_dataset(case, root, folders)
         load_size = json.loads((case / "config.json").read_text())["options"]["loadSize"]
-        dataset = PoseDataset(root, phase="test", n_frames=3, inputs="both" if with_dp else "openpose", load_size=load_size)
+        dataset = PoseDataset(
+            root, phase="test", n_frames=3, inputs="both" if with_dp else "openpose", load_size=load_size
+        )
         clip = dataset.load_clip(0)
         expected = load_fixture_tensors(case)
         assert torch.equal(clip["inputs"], torch.from_numpy(expected["A"]))
@@ -72,13 +74,23 @@ def test_face_sample_shapes_ranges_and_determinism(face_root: Path) -> None:
     sample = dataset[1]
     assert sample["inputs"].shape == (3, 15, 64, 64) and sample["inputs"].dtype == torch.float32
     assert 0.0 <= sample["inputs"].min() and sample["inputs"].max() <= 1.0  # the original's [0, 1]
-    assert sample["frames"].shape == (3, 3, 64, 64) and -1 <= sample["frames"].min() <= sample["frames"].max() <= 1
-    assert set(sample["part_labels"].unique().tolist()) <= set(range(7)) and (sample["part_labels"] == 4).any()
+    assert (
+        sample["frames"].shape == (3, 3, 64, 64)
+        and -1 <= sample["frames"].min() <= sample["frames"].max() <= 1
+    )
+    assert (
+        set(sample["part_labels"].unique().tolist()) <= set(range(7)) and (sample["part_labels"] == 4).any()
+    )
     assert sample["flow"].shape == (3, 2, 64, 64) and (sample["flow"][0] == 0).all()
     again = dataset[1]
     assert all(torch.equal(sample[k], again[k]) for k in ("inputs", "frames", "flow"))
     dataset.set_epoch(1)
-    assert any(not torch.equal(dataset[i]["frames"], FaceDataset(face_root, n_frames=3, load_size=64, seed=0)[i]["frames"]) for i in range(2))
+    assert any(
+        not torch.equal(
+            dataset[i]["frames"], FaceDataset(face_root, n_frames=3, load_size=64, seed=0)[i]["frames"]
+        )
+        for i in range(2)
+    )
 
 
 def test_face_flip_mirrors_everything_including_the_flow(face_root: Path) -> None:
@@ -93,7 +105,9 @@ def test_face_flip_mirrors_everything_including_the_flow(face_root: Path) -> Non
             seen.add("same")
             continue
         seen.add("flipped")
-        assert torch.equal(b["inputs"], a["inputs"].flip(-1)) and torch.equal(b["frames"], a["frames"].flip(-1))
+        assert torch.equal(b["inputs"], a["inputs"].flip(-1)) and torch.equal(
+            b["frames"], a["frames"].flip(-1)
+        )
         assert torch.equal(b["flow"][:, 0], -a["flow"][:, 0].flip(-1))
         assert torch.equal(b["flow"][:, 1], a["flow"][:, 1].flip(-1))
     assert seen == {"same", "flipped"}
@@ -154,6 +168,7 @@ def test_pose_augmentations_and_no_flip(pose_root: Path) -> None:
     dp_a, dp_b = (a["inputs"][:, 2] > -1), (b["inputs"][:, 2] > -1)
     assert (dp_b <= dp_a).all()
     no_face = PoseDataset(pose_root, random_drop_prob=0.0, remove_face_labels=True, **kwargs)[0]
+
     def has_head(x: torch.Tensor) -> bool:
         return bool(((x[:, 2] - (23 / 12 - 1)).abs() < 1e-5).any())
 
@@ -173,7 +188,9 @@ def test_pose_clip_sampling_in_proportion_to_length(pose_root: Path, tmp_path: P
     picks = [dataset._pick(i, np.random.default_rng([0, 0, i]))[0].name for i in range(600)]
     share = picks.count("clip_0000") / len(picks)
     assert abs(share - 5 / 7) < 0.06
-    uniform = PoseDataset(root, n_frames=2, resize_mode="scale_height", load_size=64, sample_by_length=False, seed=0)
+    uniform = PoseDataset(
+        root, n_frames=2, resize_mode="scale_height", load_size=64, sample_by_length=False, seed=0
+    )
     assert len(uniform) == 2
 
 
@@ -187,3 +204,40 @@ def test_missing_and_mismatched_files_are_reported(face_root: Path, tmp_path: Pa
         FaceDataset(root, phase="test")
     with pytest.raises(ValueError, match="load_flow=True needs max_t_step=1"):
         PoseDataset(root, max_t_step=2, load_flow=True)
+
+
+def test_clip_dataset_reads_build_inputs_folders(tmp_path: Path) -> None:
+    from vid2vid.cli.build_inputs import build_face_inputs, build_pose_inputs
+    from vid2vid.data import ClipDataset
+
+    face_case = FIXTURES / "tp_face_inputs" / "sq256_load64"
+    build_face_inputs(face_case / "keypoints", tmp_path / "face" / "test_A" / "c", load_size=64,
+                      frames=face_case / "images", frames_out=tmp_path / "face" / "test_B" / "c")  # fmt: skip
+    data = ClipDataset(
+        tmp_path / "face",
+        phase="test",
+        label_nc=0,
+        n_frames=3,
+        resize_mode="none",
+        size_divisor=32,
+        flip=False,
+    )
+    clip = data.load_clip("c")
+    expected = load_fixture_tensors(face_case)
+    assert torch.equal(clip["inputs"], torch.from_numpy(expected["A_uint8"]).float().div(255))  # [0, 1] kept
+    pose_case = FIXTURES / "tp_pose_inputs" / "densepose_openpose_240x160_load128"
+    build_pose_inputs(pose_case / "openpose", tmp_path / "pose" / "test_A" / "c", load_size=128,
+                      densepose=pose_case / "densepose", frames=pose_case / "images",
+                      frames_out=tmp_path / "pose" / "test_B" / "c")  # fmt: skip
+    pose = ClipDataset(
+        tmp_path / "pose",
+        phase="test",
+        label_nc=0,
+        n_frames=3,
+        resize_mode="none",
+        size_divisor=32,
+        flip=False,
+    )
+    assert torch.equal(pose.load_clip("c")["inputs"], torch.from_numpy(load_fixture_tensors(pose_case)["A"]))
+    with pytest.raises(ValueError, match="must not be flipped"):
+        ClipDataset(tmp_path / "pose", phase="test", label_nc=0, n_frames=3, resize_mode="none", flip=True)

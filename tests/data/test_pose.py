@@ -116,7 +116,9 @@ def test_random_drop_and_densepose_part_removal():
     people = read_openpose(frame(person(body)))
     full = render_openpose(people, SIZE)
     assert (render_openpose(people, SIZE, random_drop_prob=0.0) == full).all()
-    dropped = [render_openpose(people, SIZE, random_drop_prob=0.5, rng=np.random.default_rng(s)) for s in range(20)]
+    dropped = [
+        render_openpose(people, SIZE, random_drop_prob=0.5, rng=np.random.default_rng(s)) for s in range(20)
+    ]
     n_drawn = [int((d != 0).any(-1).sum()) for d in dropped]
     assert min(n_drawn) < max(n_drawn) <= int((full != 0).any(-1).sum())
     assert all(((d != 0).any(-1) <= (full != 0).any(-1)).all() for d in dropped)  # only removes
@@ -145,7 +147,10 @@ def test_pose_geometry_follows_the_original():
     assert 0 <= lefts.min() and lefts.max() <= 256 and abs(lefts.mean() - 128) < 10
     assert all(0 <= c.top <= 384 // 8 for c in crops) and len({c.top for c in crops}) > 5
     assert all(c.output_size == (256, 256) for c in crops)
-    scales = {pose_geometry((512, 1024), 384, 256, mode="random_scale_height_and_crop", rng=rng).resize for _ in range(50)}
+    scales = {
+        pose_geometry((512, 1024), 384, 256, mode="random_scale_height_and_crop", rng=rng).resize
+        for _ in range(50)
+    }
     assert len(scales) > 5 and all(256 <= h <= 388 for h, _ in scales)
     image = np.arange(512 * 1024 * 3, dtype=np.int64).reshape(512, 1024, 3) % 251
     out = crops[0].apply(image.astype(np.uint8), "nearest")

@@ -31,7 +31,9 @@ def _warp_errors(clip: dict) -> dict[str, float]:
     valid = (torch.from_numpy(clip["confidence"][1:]) > 0) & (flow.abs().sum(1, keepdim=True) > 0.1)
 
     def error(f: torch.Tensor) -> float:
-        return float((flow_warp(frames[:-1], f) - frames[1:]).abs().mean(1, keepdim=True)[valid].mean() * 127.5)
+        return float(
+            (flow_warp(frames[:-1], f) - frames[1:]).abs().mean(1, keepdim=True)[valid].mean() * 127.5
+        )
 
     out = {"exact": error(flow), "zero": error(torch.zeros_like(flow))}
     for name, shift in (("x+", [0.25, 0.0]), ("x-", [-0.25, 0.0]), ("y+", [0.0, 0.25]), ("y-", [0.0, -0.25])):
@@ -64,7 +66,9 @@ def test_face_talks_and_turns():
     assert jaw_width.max() / jaw_width.min() > 1.03  # turning squashes the face
     assert np.ptp(lm[:, 30, 0]) > 3  # the head moves
     closed, open_ = face_template(0.0), face_template(0.2)
-    assert np.allclose(closed[:48], open_[:48]) and (open_[66, 1] - open_[62, 1]) > (closed[66, 1] - closed[62, 1])
+    assert np.allclose(closed[:48], open_[:48]) and (open_[66, 1] - open_[62, 1]) > (
+        closed[66, 1] - closed[62, 1]
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -120,7 +124,9 @@ def test_make_synthetic_face_and_pose_cli(tmp_path: Path, capsys):
     flow, conf, meta = load_flow_cache(face / "train_flow" / "clip_0001.safetensors")
     assert flow.shape == (3, 2, 96, 96) and meta["estimator"] == "synthetic-ground-truth"
     # the builders read what make-synthetic writes
-    landmarks = [read_face_landmarks(p) for p in sorted((face / "train_keypoints" / "clip_0000").glob("*.txt"))]
+    landmarks = [
+        read_face_landmarks(p) for p in sorted((face / "train_keypoints" / "clip_0000").glob("*.txt"))
+    ]
     built = build_face_clip(landmarks, list(read_frames(face / "train_img" / "clip_0000")), load_size=64)
     assert built.inputs.shape == (3, 15, 64, 64) and built.inputs[:, 0].any()
 

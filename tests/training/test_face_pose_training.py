@@ -82,11 +82,17 @@ def test_dataset_selection_errors(face_root: Path, pose_root: Path, tmp_path: Pa
     from vid2vid.training.trainer import build_clip_dataset
 
     base = dict(ndf=8, num_workers=0, checkpoint_dir=str(tmp_path), device="cpu")
-    bad_nc = TrainConfig(generator=presets.face_512(input_nc=3), dataset_mode="face", dataroot=str(face_root), **base)
+    bad_nc = TrainConfig(
+        generator=presets.face_512(input_nc=3), dataset_mode="face", dataroot=str(face_root), **base
+    )
     with pytest.raises(ValueError, match="15 channels"):
         build_clip_dataset(bad_nc, 3, 4, load_flow=True)
     bad_mode = TrainConfig(
-        generator=presets.pose_256(), dataset_mode="pose", dataroot=str(pose_root), resize_mode="scale_width", **base
+        generator=presets.pose_256(),
+        dataset_mode="pose",
+        dataroot=str(pose_root),
+        resize_mode="scale_width",
+        **base,
     )
     with pytest.raises(ValueError, match="not a pose mode"):
         build_clip_dataset(bad_mode, 3, 4, load_flow=True)

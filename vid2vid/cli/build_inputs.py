@@ -92,7 +92,9 @@ def build_face_inputs(
     if frames is not None:
         real = read_frames(frames)
         if len(real) != len(files):
-            raise ValueError(f"{frames} has {len(real)} frames but {landmarks_dir} has {len(files)} landmark files")
+            raise ValueError(
+                f"{frames} has {len(real)} frames but {landmarks_dir} has {len(files)} landmark files"
+            )
         if size is not None and tuple(size) != real.shape[1:3]:
             raise ValueError(
                 f"--size {size[1]}x{size[0]} does not match the frames of {frames} ({real.shape[2]}x{real.shape[1]})"
@@ -176,7 +178,9 @@ def build_pose_inputs(
     if densepose is not None:
         dp_files = list_frame_files(densepose)
         if count is not None and len(dp_files) != count:
-            raise ValueError(f"{densepose} has {len(dp_files)} DensePose images but {keypoints_dir} has {count} files")
+            raise ValueError(
+                f"{densepose} has {len(dp_files)} DensePose images but {keypoints_dir} has {count} files"
+            )
         iuv = read_frames(densepose)
         count = len(iuv)
         size = _check_size(size, iuv.shape[1:3], densepose, "DensePose images")
@@ -228,7 +232,9 @@ def build_pose_inputs(
 def _check_size(size: tuple[int, int] | None, found: Any, where: Any, what: str) -> tuple[int, int]:
     found = (int(found[0]), int(found[1]))
     if size is not None and tuple(size) != found:
-        raise ValueError(f"--size {size[1]}x{size[0]} does not match the {what} of {where} ({found[1]}x{found[0]})")
+        raise ValueError(
+            f"--size {size[1]}x{size[0]} does not match the {what} of {where} ({found[1]}x{found[0]})"
+        )
     return found
 
 
@@ -247,7 +253,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     face.add_argument("--frames", help="real frames (folder or video) for Canny background edges")
     face.add_argument("--frames-out", help="also write the cropped, resized frames (PNG) here")
     face.add_argument("--size", help="frame size WxH the landmarks refer to (default: size of --frames)")
-    face.add_argument("--load-size", type=int, default=512, help="output width after the face crop (default 512)")
+    face.add_argument(
+        "--load-size", type=int, default=512, help="output width after the face crop (default 512)"
+    )
     face.add_argument("--no-crop", action="store_true", help="full frame size: no face crop, no resize")
     face.add_argument("--no-dist-map", action="store_true", help="edge channel only (no distance maps)")
     face.add_argument("--no-canny", action="store_true", help="no Canny edges of the real frames")
@@ -262,8 +270,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pose.add_argument("--size", help="frame size WxH (default: size of the DensePose images / frames)")
     pose.add_argument("--load-size", type=int, default=512, help="output height (default 512)")
     pose.add_argument("--no-resize", action="store_true", help="keep the frame size (rounded down to 32)")
-    pose.add_argument("--no-center-crop", action="store_true", help="keep every column (the original keeps the central half)")
-    pose.add_argument("--basic-point-only", action="store_true", help="body limbs only (no head, hands, face)")
+    pose.add_argument(
+        "--no-center-crop",
+        action="store_true",
+        help="keep every column (the original keeps the central half)",
+    )
+    pose.add_argument(
+        "--basic-point-only", action="store_true", help="body limbs only (no head, hands, face)"
+    )
     pose.set_defaults(func=run)
 
 

@@ -28,8 +28,13 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from vid2vid.data.input_maps import is_input_map_folder, list_input_map_files, read_input_info, read_input_maps
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, read_flow_cache_shape
+from vid2vid.data.input_maps import (
+    is_input_map_folder,
+    list_input_map_files,
+    read_input_info,
+    read_input_maps,
+)
 from vid2vid.data.io import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -154,7 +159,9 @@ def _input_map_sizes(path: Path, clip: str) -> tuple[int, tuple[int, int]]:
         if size is None:
             size = file_size
         elif file_size != size:
-            raise ValueError(f"clip {clip!r}: input map {file} is {file_size[0]}x{file_size[1]}, others {size[0]}x{size[1]}")
+            raise ValueError(
+                f"clip {clip!r}: input map {file} is {file_size[0]}x{file_size[1]}, others {size[0]}x{size[1]}"
+            )
     return len(files), size  # type: ignore[return-value]
 
 
@@ -265,6 +272,17 @@ class ClipDataset(Dataset):
         clips = []
         for name in sorted(frames):
             clips.append(self._validate_clip(name, frames[name], inputs[name], instances and instances[name]))
+            path = inputs[name]
+            if (
+                self.flip
+                and path.is_dir()
+                and is_input_map_folder(path)
+                and read_input_info(path).get("kind") == "pose"
+            ):
+                raise ValueError(
+                    f"clip {name!r}: {path} holds pose inputs, which must not be flipped (left and right limbs "
+                    "have their own colours); pass flip=False"
+                )
         return clips
 
     def _validate_clip(self, name: str, frames: Path, inputs: Path, instances: Path | None) -> ClipInfo:

@@ -295,7 +295,9 @@ def random_point_scaling(
     )
 
 
-def _scale_group(points: np.ndarray, edges: list[tuple[int, ...]], ratio: np.ndarray, shift: np.ndarray) -> None:
+def _scale_group(
+    points: np.ndarray, edges: list[tuple[int, ...]], ratio: np.ndarray, shift: np.ndarray
+) -> None:
     indices = [i for edge in edges for i in edge]
     pts = points[indices]
     mean = pts.mean(axis=0)
@@ -408,7 +410,10 @@ def face_crop_box(landmarks: np.ndarray, size: tuple[int, int]) -> FaceCropBox:
     xc = min(max(0, xc - side // 2) + side, width) - side // 2
     yc = min(max(0, yc - side // 2) + side, height) - side // 2
     return FaceCropBox(
-        left=int(xc - side // 2), top=int(yc - side // 2), right=int(xc + side // 2), bottom=int(yc + side // 2)
+        left=int(xc - side // 2),
+        top=int(yc - side // 2),
+        right=int(xc + side // 2),
+        bottom=int(yc + side // 2),
     )
 
 

@@ -41,7 +41,9 @@ _LANDMARK_SUFFIXES = (".txt", ".json", ".npy")
 
 def _to_tensor(frames: np.ndarray) -> Tensor:
     """``(T, H, W, 3)`` uint8 → ``(T, 3, H, W)`` float32 ``(x / 255 - 0.5) / 0.5`` (the original's ops)."""
-    return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div(255).sub(0.5).div(0.5)
+    return (
+        torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div(255).sub(0.5).div(0.5)
+    )
 
 
 class FaceDataset(KeypointVideoDataset):
@@ -134,6 +136,8 @@ class FaceDataset(KeypointVideoDataset):
             "part_labels": labels.contiguous(),
             "crop_box": torch.tensor([box.left, box.top, box.right, box.bottom]),
         }
-        crop = FlowCrop(None, box.top, box.left, box.size[0], box.size[1], tuple(built.inputs.shape[-2:]), flip)
+        crop = FlowCrop(
+            None, box.top, box.left, box.size[0], box.size[1], tuple(built.inputs.shape[-2:]), flip
+        )
         sample.update(self._flow(clip, indices, crop))
         return sample

@@ -129,7 +129,12 @@ def _replay_pose(folder: Path, config: dict[str, Any]) -> dict[str, np.ndarray]:
         people = read_openpose(openpose[t]) if openpose else None
         iuv = _read_rgb(densepose[t]) if densepose else None
         a, b = build_pose_frame(
-            people, geometry, size, densepose=iuv, frame=frame, basic_point_only=options.get("basic_point_only", False)
+            people,
+            geometry,
+            size,
+            densepose=iuv,
+            frame=frame,
+            basic_point_only=options.get("basic_point_only", False),
         )
         inputs.append(a)
         targets.append(b)

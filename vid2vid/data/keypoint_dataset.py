@@ -169,7 +169,9 @@ class KeypointVideoDataset(Dataset):
     def _discover(self, sources: dict[str, tuple[str, tuple[str, ...], bool]]) -> list[KeypointClip]:
         img_dir = self.root / f"{self.phase}_img"
         if not img_dir.is_dir():
-            raise FileNotFoundError(f"frame folder {img_dir} does not exist (expected {self.phase}_img/<clip>/)")
+            raise FileNotFoundError(
+                f"frame folder {img_dir} does not exist (expected {self.phase}_img/<clip>/)"
+            )
         frames: dict[str, Path] = {}
         for path in sorted(img_dir.iterdir()):
             if path.name.startswith("."):
@@ -199,7 +201,11 @@ class KeypointVideoDataset(Dataset):
                 if not clip_dir.is_dir():
                     raise ValueError(f"clip {name!r}: {kind} folder {clip_dir} does not exist")
                 found = sorted(
-                    (p for p in clip_dir.iterdir() if p.suffix.lower() in suffixes and not p.name.startswith(".")),
+                    (
+                        p
+                        for p in clip_dir.iterdir()
+                        if p.suffix.lower() in suffixes and not p.name.startswith(".")
+                    ),
                     key=lambda p: natural_sort_key(p.name),
                 )
                 if len(found) != length:
@@ -217,7 +223,9 @@ class KeypointVideoDataset(Dataset):
                         f"clip {name!r}: flow cache {flow} holds {shape[0]} frames of {shape[3]}x{shape[2]} but the clip "
                         f"has {length} frames of {size[1]}x{size[0]}"
                     )
-            clips.append(KeypointClip(name=name, frames=source, sources=files, flow=flow, length=length, size=size))
+            clips.append(
+                KeypointClip(name=name, frames=source, sources=files, flow=flow, length=length, size=size)
+            )
         return clips
 
     # ------------------------------------------------------------------ sampling
@@ -281,7 +289,9 @@ class KeypointVideoDataset(Dataset):
         """A whole clip as the original's test-time dataset forms it (no augmentation)."""
         if isinstance(clip, str):
             if clip not in self._by_name:
-                raise KeyError(f"no clip named {clip!r} in {self.root} ({self.phase}); have {self.clip_names[:5]}")
+                raise KeyError(
+                    f"no clip named {clip!r} in {self.root} ({self.phase}); have {self.clip_names[:5]}"
+                )
             info = self.clips[self._by_name[clip]]
         else:
             info = self.clips[clip]

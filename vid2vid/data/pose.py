@@ -207,7 +207,9 @@ def write_openpose(path: str | os.PathLike, people: list[OpenPosePerson]) -> Pat
 # --------------------------------------------------------------------------------------------
 
 
-def _valid_points(points: np.ndarray, groups: tuple[tuple[int, ...], ...] | None, threshold: float) -> np.ndarray:
+def _valid_points(
+    points: np.ndarray, groups: tuple[tuple[int, ...], ...] | None, threshold: float
+) -> np.ndarray:
     """``(N, 2)`` coordinates of the kept points, zeros elsewhere (``extract_valid_keypoints``)."""
     out = np.zeros((len(points), 2))
     if groups is None:
@@ -268,7 +270,9 @@ def render_openpose(
     for person in people:
         body = _valid_points(person.body, None, BODY_THRESHOLD)
         face = _valid_points(person.face, FACE_POLYLINES, FACE_THRESHOLD)
-        hands = [_valid_points(h, HAND_FINGERS, HAND_THRESHOLD) for h in (person.hand_left, person.hand_right)]
+        hands = [
+            _valid_points(h, HAND_FINGERS, HAND_THRESHOLD) for h in (person.hand_left, person.hand_right)
+        ]
         canvas = np.zeros((height, width, 3), np.uint8)
         if random_drop_prob > 0 and remove_face_labels:
             body[[0, 15, 16, 17, 18]] += 5 * rng.standard_normal((5, 2))  # type: ignore[union-attr]
@@ -418,7 +422,9 @@ class PoseGeometry:
         if self.crop is not None:
             ch, cw = self.crop
             if pil.size[0] > cw or pil.size[1] > ch:
-                pil = pil.crop((self.left, self.top, min(pil.size[0], self.left + cw), min(pil.size[1], self.top + ch)))
+                pil = pil.crop(
+                    (self.left, self.top, min(pil.size[0], self.left + cw), min(pil.size[1], self.top + ch))
+                )
         out = np.asarray(pil)
         return center_crop_columns(out) if self.center_crop else out
 
@@ -486,7 +492,9 @@ def pose_geometry(
     x_span = (new_w - crop_w) // 2
     left = int(np.clip(int(rng.standard_normal() * x_span / 3 + x_span), 0, max(0, 2 * x_span)))  # type: ignore[union-attr]
     top = int(rng.integers(0, min(max(0, new_h - crop_h), new_h // 8) + 1))  # type: ignore[union-attr]
-    return PoseGeometry(resize=(new_h, new_w), crop=(crop_h, crop_w), top=top, left=left, center_crop=center_crop)
+    return PoseGeometry(
+        resize=(new_h, new_w), crop=(crop_h, crop_w), top=top, left=left, center_crop=center_crop
+    )
 
 
 def pose_input_uint8(

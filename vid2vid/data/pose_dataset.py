@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from vid2vid.data.face_dataset import _to_tensor
@@ -87,7 +86,9 @@ class PoseDataset(KeypointVideoDataset):
         if inputs not in ("both", "openpose", "densepose"):
             raise ValueError(f"inputs must be 'both', 'openpose' or 'densepose', got {inputs!r}")
         if resize_mode not in POSE_RESIZE_MODES:
-            raise ValueError(f"resize_mode must be one of {POSE_RESIZE_MODES} for pose data, got {resize_mode!r}")
+            raise ValueError(
+                f"resize_mode must be one of {POSE_RESIZE_MODES} for pose data, got {resize_mode!r}"
+            )
         if not 0.0 <= random_drop_prob < 1.0:
             raise ValueError(f"random_drop_prob must be in [0, 1), got {random_drop_prob}")
         self.inputs = inputs

@@ -73,4 +73,6 @@ def make_synthetic_dataset(
     }
     if kind not in writers:
         raise ValueError(f"kind must be one of {SYNTHETIC_KINDS}, got {kind!r}")
-    return writers[kind](out, n_clips=n_clips, n_frames=n_frames, size=size, seed=seed, phase=phase, progress=progress)
+    return writers[kind](
+        out, n_clips=n_clips, n_frames=n_frames, size=size, seed=seed, phase=phase, progress=progress
+    )

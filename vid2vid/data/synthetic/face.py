@@ -23,15 +23,28 @@ from pathlib import Path
 import numpy as np
 
 from vid2vid.atomic import atomic_write_text
-from vid2vid.data.synthetic.common import AffineLayer, Backdrop, affine, backward_flow, render_frame, value_noise
+from vid2vid.data.synthetic.common import (
+    AffineLayer,
+    Backdrop,
+    affine,
+    backward_flow,
+    render_frame,
+    value_noise,
+)
 
 __all__ = ["face_template", "render_face_clip", "make_synthetic_face_dataset"]
 
-_SKIN = np.array([[0.96, 0.80, 0.69], [0.89, 0.69, 0.55], [0.76, 0.56, 0.42], [0.55, 0.38, 0.27], [0.40, 0.27, 0.19]])
-_HAIR = np.array([[0.10, 0.07, 0.05], [0.35, 0.22, 0.10], [0.75, 0.60, 0.30], [0.45, 0.12, 0.05], [0.55, 0.55, 0.55]])
+_SKIN = np.array(
+    [[0.96, 0.80, 0.69], [0.89, 0.69, 0.55], [0.76, 0.56, 0.42], [0.55, 0.38, 0.27], [0.40, 0.27, 0.19]]
+)
+_HAIR = np.array(
+    [[0.10, 0.07, 0.05], [0.35, 0.22, 0.10], [0.75, 0.60, 0.30], [0.45, 0.12, 0.05], [0.55, 0.55, 0.55]]
+)
 
 
-def face_template(open_mouth: float = 0.0, eye_y: float = -0.3, mouth_y: float = 0.62, width: float = 1.0) -> np.ndarray:
+def face_template(
+    open_mouth: float = 0.0, eye_y: float = -0.3, mouth_y: float = 0.62, width: float = 1.0
+) -> np.ndarray:
     """68 landmarks in face units (jaw from u = -1 to 1, v down), dlib order; ``(68, 2)`` float64.
 
     Args:
@@ -46,7 +59,9 @@ def face_template(open_mouth: float = 0.0, eye_y: float = -0.3, mouth_y: float =
     pts[17:22] = np.stack([np.linspace(-0.78, -0.16, 5), eye_y - 0.22 - arch], 1)
     pts[22:27] = np.stack([np.linspace(0.16, 0.78, 5), eye_y - 0.22 - arch[::-1]], 1)
     pts[27:31] = np.stack([np.zeros(4), np.linspace(eye_y - 0.05, mouth_y - 0.42, 4)], 1)
-    pts[31:36] = np.stack([np.linspace(-0.2, 0.2, 5), mouth_y - 0.36 + np.array([0.0, 0.03, 0.04, 0.03, 0.0])], 1)
+    pts[31:36] = np.stack(
+        [np.linspace(-0.2, 0.2, 5), mouth_y - 0.36 + np.array([0.0, 0.03, 0.04, 0.03, 0.0])], 1
+    )
     for base, cx in ((36, -0.42), (42, 0.42)):
         hw, hh = 0.17 * width, 0.07
         pts[base : base + 6] = [
@@ -63,7 +78,9 @@ def face_template(open_mouth: float = 0.0, eye_y: float = -0.3, mouth_y: float =
     iw = 0.27 * width
     gap = open_mouth / 2
     inner_u = np.array([-1.0, -0.4, 0.0, 0.4, 1.0, 0.4, 0.0, -0.4]) * iw
-    inner_v = mouth_y + np.array([0.0, -gap - 0.01, -gap - 0.015, -gap - 0.01, 0.0, gap + 0.01, gap + 0.015, gap + 0.01])
+    inner_v = mouth_y + np.array(
+        [0.0, -gap - 0.01, -gap - 0.015, -gap - 0.01, 0.0, gap + 0.01, gap + 0.015, gap + 0.01]
+    )
     pts[60:68] = np.stack([inner_u, inner_v], 1)
     return pts
 
@@ -132,11 +149,17 @@ class _Face:
         self.open = np.clip(0.2 * np.sin(talk * t + ph[4]) * (0.6 + 0.4 * np.sin(0.13 * t)), 0.0, None)
         scale_x = self.radius * np.cos(self.yaw) ** 0.5
         self.head = np.stack(
-            [affine(self.roll[i], scale_x[i], self.radius, self.center_x[i], self.center_y[i]) for i in range(n_frames)]
+            [
+                affine(self.roll[i], scale_x[i], self.radius, self.center_x[i], self.center_y[i])
+                for i in range(n_frames)
+            ]
         )
         # the neck and shoulders follow the head's translation only (no roll, no squash)
         self.body = np.stack(
-            [affine(0.0, self.radius, self.radius, self.center_x[i], self.center_y[i]) for i in range(n_frames)]
+            [
+                affine(0.0, self.radius, self.radius, self.center_x[i], self.center_y[i])
+                for i in range(n_frames)
+            ]
         )
 
     def landmarks(self, t: int) -> np.ndarray:
@@ -251,7 +274,13 @@ def render_face_clip(n_frames: int, width: int, height: int, seed: int) -> dict[
             flow[t], confidence[t] = backward_flow(layers, t, region, unreliable, *prev)
         prev = (region, unreliable)
     landmarks = np.stack([np.round(face.landmarks(t)).astype(np.int64) for t in range(n_frames)])
-    return {"frames": frames, "landmarks": landmarks, "flow": flow, "confidence": confidence, "regions": regions}
+    return {
+        "frames": frames,
+        "landmarks": landmarks,
+        "flow": flow,
+        "confidence": confidence,
+        "regions": regions,
+    }
 
 
 def make_synthetic_face_dataset(
@@ -317,7 +346,9 @@ def make_synthetic_face_dataset(
     return out
 
 
-def _check_args(n_clips: int, size: tuple[int, int], phase: str, out: str | os.PathLike) -> tuple[int, int, Path]:
+def _check_args(
+    n_clips: int, size: tuple[int, int], phase: str, out: str | os.PathLike
+) -> tuple[int, int, Path]:
     if n_clips < 1:
         raise ValueError(f"n_clips must be >= 1, got {n_clips}")
     if len(size) != 2:

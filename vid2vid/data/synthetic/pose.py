@@ -23,12 +23,21 @@ from pathlib import Path
 import numpy as np
 
 from vid2vid.atomic import atomic_write_text
-from vid2vid.data.synthetic.common import AffineLayer, Backdrop, affine, backward_flow, render_frame, value_noise
+from vid2vid.data.synthetic.common import (
+    AffineLayer,
+    Backdrop,
+    affine,
+    backward_flow,
+    render_frame,
+    value_noise,
+)
 
 __all__ = ["POSE_MOTIONS", "render_pose_clip", "make_synthetic_pose_dataset"]
 
 POSE_MOTIONS: tuple[str, ...] = ("walk", "dance")
-_SKIN = np.array([[0.96, 0.80, 0.69], [0.89, 0.69, 0.55], [0.76, 0.56, 0.42], [0.55, 0.38, 0.27], [0.40, 0.27, 0.19]])
+_SKIN = np.array(
+    [[0.96, 0.80, 0.69], [0.89, 0.69, 0.55], [0.76, 0.56, 0.42], [0.55, 0.38, 0.27], [0.40, 0.27, 0.19]]
+)
 
 # (name, parent joint, child joint, DensePose part id, material, radius at parent, radius at child)
 # radii in units of the body height; drawing order back to front.
@@ -194,7 +203,9 @@ class _Figure:
                 closest = np.clip(u, 0.0, length)
                 sd = np.hypot(u - closest, v) - radius
             across = np.clip(np.abs(v) / np.maximum(radius, 1e-6), 0, 1)
-            light = (0.62 + 0.38 * np.sqrt(1 - across**2)) * (1 + 0.12 * np.clip(v / np.maximum(radius, 1e-6), -1, 1))
+            light = (0.62 + 0.38 * np.sqrt(1 - across**2)) * (
+                1 + 0.12 * np.clip(v / np.maximum(radius, 1e-6), -1, 1)
+            )
             color = self._material(material, u, v) * light[..., None]
             return sd, np.clip(color, 0, 1), np.zeros(sd.shape, bool)
 
@@ -227,7 +238,9 @@ class _Figure:
         def color(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             grain = value_noise(x, y, self.noise, 5.0)[..., None]
             wall = self.wall * (0.85 + 0.15 * np.cos(2 * np.pi * x / (0.25 * self.width)))[..., None]
-            floor = self.floor * (0.8 + 0.35 * np.clip((y - horizon) / (self.height - horizon), 0, 1))[..., None]
+            floor = (
+                self.floor * (0.8 + 0.35 * np.clip((y - horizon) / (self.height - horizon), 0, 1))[..., None]
+            )
             boards = (np.mod(x + 0.3 * (y - horizon), 0.18 * self.width) < 1.5)[..., None]
             floor = floor * (1 - 0.25 * boards)
             out = np.where((y < horizon)[..., None], wall, floor) * (0.92 + 0.12 * grain)
@@ -238,8 +251,12 @@ class _Figure:
 
 def _openpose_json(joints: np.ndarray, confidence: np.ndarray, size: tuple[int, int]) -> dict:
     height, width = size
-    inside = (joints[:, 0] >= 0) & (joints[:, 0] <= width - 1) & (joints[:, 1] >= 0) & (joints[:, 1] <= height - 1)
-    body = np.concatenate([np.where(inside[:, None], joints, 0.0), np.where(inside, confidence, 0.0)[:, None]], 1)
+    inside = (
+        (joints[:, 0] >= 0) & (joints[:, 0] <= width - 1) & (joints[:, 1] >= 0) & (joints[:, 1] <= height - 1)
+    )
+    body = np.concatenate(
+        [np.where(inside[:, None], joints, 0.0), np.where(inside, confidence, 0.0)[:, None]], 1
+    )
     return {
         "version": 1.3,
         "people": [
@@ -254,7 +271,14 @@ def _openpose_json(joints: np.ndarray, confidence: np.ndarray, size: tuple[int, 
     }
 
 
-def _iuv(layers: list[AffineLayer], region: np.ndarray, t: int, part_ids: dict[int, int], lengths: dict[int, float], body: float) -> np.ndarray:
+def _iuv(
+    layers: list[AffineLayer],
+    region: np.ndarray,
+    t: int,
+    part_ids: dict[int, int],
+    lengths: dict[int, float],
+    body: float,
+) -> np.ndarray:
     """DensePose-style IUV ``(H, W, 3)`` uint8 in RGB order as read back: V, U, part index I."""
     height, width = region.shape
     out = np.zeros((height, width, 3), np.uint8)
@@ -278,7 +302,9 @@ def _iuv(layers: list[AffineLayer], region: np.ndarray, t: int, part_ids: dict[i
     return out
 
 
-def render_pose_clip(n_frames: int, width: int, height: int, seed: int, motion: str | None = None) -> dict[str, np.ndarray | list]:
+def render_pose_clip(
+    n_frames: int, width: int, height: int, seed: int, motion: str | None = None
+) -> dict[str, np.ndarray | list]:
     """Render one synthetic walking or dancing figure, deterministically from ``seed``.
 
     Args:
@@ -374,7 +400,9 @@ def make_synthetic_pose_dataset(
     motions = []
     for i in clips:
         name = f"clip_{i:04d}"
-        clip = render_pose_clip(n_frames, width, height, seed=synthetic_clip_seed(seed, i), motion=POSE_MOTIONS[i % 2])
+        clip = render_pose_clip(
+            n_frames, width, height, seed=synthetic_clip_seed(seed, i), motion=POSE_MOTIONS[i % 2]
+        )
         motions.append(clip["motion"])
         write_frames(clip["frames"], out / f"{phase}_img" / name)
         write_frames(clip["densepose"], out / f"{phase}_densepose" / name)
