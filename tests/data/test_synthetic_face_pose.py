@@ -65,6 +65,12 @@ def test_face_talks_and_turns():
     jaw_width = np.hypot(*(lm[:, 16] - lm[:, 0]).T)
     assert jaw_width.max() / jaw_width.min() > 1.03  # turning squashes the face
     assert np.ptp(lm[:, 30, 0]) > 3  # the head moves
+    # the moving mouth is not rigid: no ground truth there (confidence 0), the cheeks keep theirs
+    centre = np.round((lm[:, 62] + lm[:, 66]) / 2).astype(int)
+    cheek = np.round(lm[:, 2] + 0.3 * (lm[:, 30] - lm[:, 2])).astype(int)
+    conf = clip["confidence"][:, 0]
+    assert all(conf[t, centre[t, 1], centre[t, 0]] == 0 for t in range(40))
+    assert np.mean([conf[t, cheek[t, 1], cheek[t, 0]] for t in range(1, 40)]) > 0.8
     closed, open_ = face_template(0.0), face_template(0.2)
     assert np.allclose(closed[:48], open_[:48]) and (open_[66, 1] - open_[62, 1]) > (
         closed[66, 1] - closed[62, 1]

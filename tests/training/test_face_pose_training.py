@@ -96,6 +96,15 @@ def test_dataset_selection_errors(face_root: Path, pose_root: Path, tmp_path: Pa
     )
     with pytest.raises(ValueError, match="not a pose mode"):
         build_clip_dataset(bad_mode, 3, 4, load_flow=True)
+    edges_only = TrainConfig(
+        generator=presets.face_512(input_nc=1),
+        dataset_mode="face",
+        dataroot=str(face_root),
+        load_size=32,
+        **base,
+    )
+    face = build_clip_dataset(edges_only, 3, 4, load_flow=False)
+    assert isinstance(face, FaceDataset) and face.input_nc == 1 and face[0]["inputs"].shape == (3, 1, 32, 32)
     with pytest.raises(ValueError, match="dataset_mode must be one of"):
         TrainConfig(dataset_mode="faces", **base)
     ok = TrainConfig(
