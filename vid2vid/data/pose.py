@@ -507,7 +507,7 @@ def pose_input_uint8(
     remove_face_labels: bool = False,
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
-    """One frame's pose input as uint8 ``(C, h, w)`` (DensePose I, U, V... then OpenPose RGB),
+    """One frame's pose input as uint8 ``(C, h, w)`` (DensePose V, U, I, then OpenPose RGB),
     before the original's normalisation; see :func:`build_pose_frame` for the arguments."""
     if people is None and densepose is None:
         raise ValueError("a pose frame needs OpenPose keypoints, a DensePose image, or both")
