@@ -311,7 +311,8 @@ def _scale_symmetric(points: np.ndarray, edges: list[tuple[int, ...]], ratio: np
     for edge in edges:
         pts = points[list(edge)]
         own = pts.mean(axis=0)
-        points[list(edge)] = pts - own + (own - mean) * ratio + mean
+        new_own = (own - mean) * ratio + mean
+        points[list(edge)] = (pts - own) + new_own  # the original's order of operations
 
 
 def scale_face_points(landmarks: np.ndarray, scaling: FacePointScaling) -> np.ndarray:
