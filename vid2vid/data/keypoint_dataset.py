@@ -241,17 +241,26 @@ class KeypointVideoDataset(Dataset):
         """Clips, or frame windows (of the initial ``n_frames``) in all clips with ``sample_by_length``."""
         return self._n_windows if self.sample_by_length else len(self.clips)
 
-    def set_n_frames(self, n_frames: int) -> None:
-        """Change the sample length (the trainer doubles it every few epochs)."""
+    def set_n_frames(self, n_frames: int, min_frames: int | None = None) -> None:
+        """Change the sample length (the trainer doubles it every few epochs).
+
+        Args:
+            n_frames: frames per sample.
+            min_frames: when given, a clip shorter than ``n_frames`` yields all its frames (at
+                least ``min_frames`` are required), as the original caps each clip by its own
+                length; otherwise every clip must have ``n_frames`` frames.
+        """
         if n_frames < 1:
             raise ValueError(f"n_frames must be >= 1, got {n_frames}")
+        needed = n_frames if min_frames is None else min(n_frames, min_frames)
         shortest = min(self.clips, key=lambda clip: clip.length)
-        if shortest.length < n_frames:
+        if shortest.length < needed:
             raise ValueError(
-                f"clip {shortest.name!r} has {shortest.length} frames, fewer than n_frames={n_frames}; "
+                f"clip {shortest.name!r} has {shortest.length} frames, fewer than n_frames={needed}; "
                 "use shorter samples or drop the clip"
             )
         self.n_frames = n_frames
+        self.cap_per_clip = min_frames is not None
 
     def set_epoch(self, epoch: int) -> None:
         """Set the epoch used to derive per-sample randomness when ``seed`` is given."""
@@ -269,6 +278,8 @@ class KeypointVideoDataset(Dataset):
             clip = self.clips[int(rng.choice(len(self.clips), p=windows / windows.sum()))]
         else:
             clip = self.clips[index % len(self.clips)]
+        if getattr(self, "cap_per_clip", False):
+            n = min(n, clip.length)
         max_step = 1 if n == 1 else max(1, min(self.max_t_step, (clip.length - 1) // (n - 1)))
         t_step = int(rng.integers(1, max_step + 1))
         offset_max = max(1, clip.length - (n - 1) * t_step)
