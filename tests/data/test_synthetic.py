@@ -142,7 +142,7 @@ def test_make_synthetic_cli(tmp_path, capsys):
     out = tmp_path / "cli"
     argv = ["make-synthetic", "--out", str(out), "--clips", "2", "--frames", "3", "--size", "64x32"]
     assert main([*argv, "--seed", "1", "--quiet"]) == 0
-    assert "wrote 2 clips x 3 frames of 64x32" in capsys.readouterr().out
+    assert "wrote 2 street clips x 3 frames of 64x32" in capsys.readouterr().out
     assert len(list((out / "train_flow").glob("*.safetensors"))) == 2
     assert read_frames(out / "train_B" / "clip_0000").shape == (3, 32, 64, 3)
     with pytest.raises(SystemExit) as exit_info:

@@ -1,8 +1,10 @@
-"""``vid2vid make-synthetic``: write the procedural street-scene dataset with exact flow.
+"""``vid2vid make-synthetic``: write a procedural dataset (street, face or pose) with exact flow.
 
-See :mod:`vid2vid.data.synthetic`. Example::
+See :mod:`vid2vid.data.synthetic`. Examples::
 
     vid2vid make-synthetic --out data/synthetic --clips 16 --frames 30 --size 256x128 --seed 0
+    vid2vid make-synthetic --kind face --out data/faces --clips 8 --frames 30 --size 256x256
+    vid2vid make-synthetic --kind pose --out data/poses --clips 8 --frames 30 --size 256x128
 """
 
 from __future__ import annotations
@@ -32,16 +34,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``make-synthetic`` sub-command."""
     parser = subparsers.add_parser(
         "make-synthetic",
-        help="write the synthetic street-scene dataset (labels, instances, frames, exact flow)",
+        help="write a synthetic dataset: street scenes, talking faces or walking/dancing figures (exact flow)",
         description=(
-            "Render procedural street clips (Cityscapes label ids, label_nc=35) in the vid2vid layout "
-            "{phase}_A / {phase}_B / {phase}_inst, with the exact ground-truth flow in {phase}_flow."
+            "street (default): procedural street clips (Cityscapes label ids, label_nc=35) in the layout "
+            "{phase}_A / {phase}_B / {phase}_inst. face: talking, turning faces with 68 landmarks in "
+            "{phase}_keypoints / {phase}_img. pose: walking and dancing figures with OpenPose BODY_25 JSON and "
+            "DensePose IUV in {phase}_openpose / {phase}_densepose / {phase}_img. Every kind writes its exact "
+            "ground-truth flow to {phase}_flow."
         ),
+    )
+    parser.add_argument(
+        "--kind", choices=("street", "face", "pose"), default="street", help="what to render (default street)"
     )
     parser.add_argument("--out", required=True, help="dataset root to write (created if needed)")
     parser.add_argument("--clips", type=_positive, default=16, help="number of clips (default 16)")
     parser.add_argument("--frames", type=_positive, default=30, help="frames per clip (default 30)")
-    parser.add_argument("--size", type=_parse_size, default=(256, 128), help="WIDTHxHEIGHT (default 256x128)")
+    parser.add_argument(
+        "--size", type=_parse_size, default=None, help="WIDTHxHEIGHT (default 256x128; faces 256x256)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--phase", default="train", help="folder prefix: train, test, ... (default train)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -52,19 +62,26 @@ def run(args: argparse.Namespace) -> int:
     """Render and write the dataset; prints where it went and how long it took."""
     from vid2vid.data.synthetic import make_synthetic_dataset
 
+    size = args.size or ((256, 256) if args.kind == "face" else (256, 128))
     started = time.perf_counter()
     out = make_synthetic_dataset(
         args.out,
         n_clips=args.clips,
         n_frames=args.frames,
-        size=args.size,
+        size=size,
         seed=args.seed,
         phase=args.phase,
         progress=not args.quiet,
+        kind=args.kind,
     )
     elapsed = time.perf_counter() - started
+    folders = {
+        "street": ("A", "B", "inst", "flow"),
+        "face": ("keypoints", "img", "flow"),
+        "pose": ("openpose", "densepose", "img", "flow"),
+    }[args.kind]
     print(
-        f"wrote {args.clips} clips x {args.frames} frames of {args.size[0]}x{args.size[1]} to {out} "
-        f"({args.phase}_A, {args.phase}_B, {args.phase}_inst, {args.phase}_flow) in {elapsed:.1f} s"
+        f"wrote {args.clips} {args.kind} clips x {args.frames} frames of {size[0]}x{size[1]} to {out} "
+        f"({', '.join(f'{args.phase}_{f}' for f in folders)}) in {elapsed:.1f} s"
     )
     return 0

@@ -30,6 +30,12 @@ from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, read_flow_cache_shape
+from vid2vid.data.input_maps import (
+    is_input_map_folder,
+    list_input_map_files,
+    read_input_info,
+    read_input_maps,
+)
 from vid2vid.data.io import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -137,7 +143,32 @@ def _folder_sizes(path: Path, clip: str, what: str) -> tuple[int, tuple[int, int
     return len(files), size  # type: ignore[return-value]
 
 
+def _input_map_sizes(path: Path, clip: str) -> tuple[int, tuple[int, int]]:
+    """Length and size of a ``build-inputs`` folder (reads the ``.npy`` headers only)."""
+    info = read_input_info(path)
+    files = list_input_map_files(path)
+    if not files:
+        raise ValueError(f"clip {clip!r}: input map folder {path} holds no .npy files")
+    size = None
+    for file in files:
+        array = np.load(file, mmap_mode="r", allow_pickle=False)
+        if array.ndim != 3 or array.dtype != np.uint8 or array.shape[0] != info["channels"]:
+            raise ValueError(
+                f"clip {clip!r}: {file} is {array.shape} {array.dtype}, expected ({info['channels']}, H, W) uint8"
+            )
+        file_size = (int(array.shape[2]), int(array.shape[1]))
+        if size is None:
+            size = file_size
+        elif file_size != size:
+            raise ValueError(
+                f"clip {clip!r}: input map {file} is {file_size[0]}x{file_size[1]}, others {size[0]}x{size[1]}"
+            )
+    return len(files), size  # type: ignore[return-value]
+
+
 def _source_sizes(path: Path, clip: str, what: str) -> tuple[int, tuple[int, int]]:
+    if what == "input" and path.is_dir() and is_input_map_folder(path):
+        return _input_map_sizes(path, clip)
     if path.is_dir():
         return _folder_sizes(path, clip, what)
     try:
@@ -155,7 +186,9 @@ class ClipDataset(Dataset):
             ``{phase}_flow``).
         phase: ``"train"``, ``"test"``, ... (the folder prefix).
         label_nc: number of label classes (ids must lie in ``[0, label_nc)``), or 0 for
-            continuous input maps read from ``{phase}_A`` as RGB images in ``[-1, 1]``.
+            continuous input maps read from ``{phase}_A``: RGB images (given in ``[-1, 1]``) or
+            ``vid2vid build-inputs`` folders (``.npy`` + ``inputs.json``, decoded to the range
+            recorded there: faces ``[0, 1]``, poses ``[-1, 1]``).
         n_frames: frames per training sample.
         max_t_step: largest temporal stride between the sample's frames (drawn per sample).
         use_instance: load ``{phase}_inst`` instance maps.
@@ -169,8 +202,8 @@ class ClipDataset(Dataset):
             randomness on every call.
 
     A sample (``dataset[i]``, ``i`` indexes clips) is a dict:
-        ``"labels"`` ``(T, H, W)`` int64 (or ``"inputs"`` ``(T, 3, H, W)`` float32 in ``[-1, 1]``
-        when ``label_nc == 0``); ``"instances"`` ``(T, H, W)`` int64 when ``use_instance``;
+        ``"labels"`` ``(T, H, W)`` int64 (or ``"inputs"`` ``(T, C, H, W)`` float32 when
+        ``label_nc == 0``); ``"instances"`` ``(T, H, W)`` int64 when ``use_instance``;
         ``"frames"`` ``(T, 3, H, W)`` float32 in ``[-1, 1]``; ``"clip"`` name; ``"start"`` first
         frame index; ``"t_step"`` stride; with ``load_flow``: ``"flow"`` ``(T, 2, H, W)``
         float32 pixels (``flow[0] = 0``: no previous frame) and ``"flow_confidence"``
@@ -240,6 +273,17 @@ class ClipDataset(Dataset):
         clips = []
         for name in sorted(frames):
             clips.append(self._validate_clip(name, frames[name], inputs[name], instances and instances[name]))
+            path = inputs[name]
+            if (
+                self.flip
+                and path.is_dir()
+                and is_input_map_folder(path)
+                and read_input_info(path).get("kind") == "pose"
+            ):
+                raise ValueError(
+                    f"clip {name!r}: {path} holds pose inputs, which must not be flipped (left and right limbs "
+                    "have their own colours); pass flip=False"
+                )
         return clips
 
     def _validate_clip(self, name: str, frames: Path, inputs: Path, instances: Path | None) -> ClipInfo:
@@ -397,6 +441,8 @@ class ClipDataset(Dataset):
             if self.label_nc > 0:
                 labels = torch.from_numpy(read_label_frames(clip.inputs, indices))
                 sample["labels"] = apply_to_labels(labels, params)
+            elif is_input_map_folder(clip.inputs):  # `vid2vid build-inputs` output: decoded as recorded
+                sample["inputs"] = apply_to_images(read_input_maps(clip.inputs, indices), params)
             else:
                 inputs = frames_to_tensor(read_frames(clip.inputs, indices))
                 sample["inputs"] = apply_to_images(inputs, params)

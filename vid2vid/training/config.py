@@ -46,6 +46,7 @@ __all__ = [
 AMP_MODES: tuple[str, ...] = ("none", "bf16", "fp16")
 MODEL_KINDS: tuple[str, ...] = ("vid2vid", "image")
 FLOW_SOURCES: tuple[str, ...] = ("cache", "dis", "raft_small", "raft_large")
+DATASET_MODES: tuple[str, ...] = ("clips", "face", "pose")
 _NESTED = {"generator": SequentialGeneratorConfig, "image_generator": ImageGeneratorConfig}
 
 
@@ -107,6 +108,16 @@ class TrainConfig:
     ``"pytorch"`` (PyTorch's defaults); ``load_pretrain``: the run folder (or its model folder) of
     a coarser model (``n_scales - 1`` scales) whose generator scales — and, from a run folder,
     discriminators — are copied before training the new finest scale.
+
+    Face and pose data (``docs/data-face-pose-flow.md``): ``dataset_mode`` ``"clips"`` (the
+    ``{phase}_A``/``{phase}_B`` layout, :class:`~vid2vid.data.ClipDataset`), ``"face"``
+    (landmarks, :class:`~vid2vid.data.FaceDataset`: ``load_size`` is the crop's output width,
+    ``generator.input_nc`` 15 = with distance maps, 1 = edges only; ``flip``, ``no_canny_edge``,
+    ``random_scale_points``, ``face_crop_jitter``) or ``"pose"`` (OpenPose / DensePose,
+    :class:`~vid2vid.data.PoseDataset`: ``generator.input_nc`` 6 = both, 3 = OpenPose or, with
+    ``densepose_only``, DensePose; ``resize_mode`` one of its modes, ``load_size``, ``fine_size``;
+    ``random_drop_prob``, ``remove_face_labels``, ``basic_point_only``, ``pose_center_crop``,
+    ``pose_sample_by_length``; never flipped).
 
     Multimodal (``model="image"``): ``use_features`` (train an instance feature encoder),
     ``feat_num``, ``nef``, ``n_downsample_E``, ``n_clusters`` (K-means per class).
@@ -170,6 +181,17 @@ class TrainConfig:
     num_workers: int = 2
     flow_source: str = "cache"
     flow_confidence: str = "recompute"
+    # face / pose data (dataset_mode "face" / "pose"; see vid2vid.data.FaceDataset / PoseDataset)
+    dataset_mode: str = "clips"
+    no_canny_edge: bool = False
+    random_scale_points: bool = False
+    face_crop_jitter: float = 0.0
+    random_drop_prob: float = 0.05
+    remove_face_labels: bool = False
+    basic_point_only: bool = False
+    densepose_only: bool = False
+    pose_center_crop: bool = True
+    pose_sample_by_length: bool = True
     # initialisation
     init: str = "original"
     load_pretrain: str | None = None
@@ -228,6 +250,12 @@ class TrainConfig:
             raise ValueError(
                 f"g_warp_chunk_start must be 'previous_chunk' or 'chunk_last', got {self.g_warp_chunk_start!r}"
             )
+        if self.dataset_mode not in DATASET_MODES:
+            raise ValueError(f"dataset_mode must be one of {DATASET_MODES}, got {self.dataset_mode!r}")
+        if not 0.0 <= self.random_drop_prob < 1.0:
+            raise ValueError(f"random_drop_prob must be in [0, 1), got {self.random_drop_prob}")
+        if not 0.0 <= self.face_crop_jitter < 0.5:
+            raise ValueError(f"face_crop_jitter must be in [0, 0.5), got {self.face_crop_jitter}")
         if self.flow_source not in FLOW_SOURCES:
             raise ValueError(f"flow_source must be one of {FLOW_SOURCES}, got {self.flow_source!r}")
         check_norm(self.norm_D)
@@ -456,6 +484,7 @@ def face_512() -> TrainConfig:
     6 generator GPUs × 1 frame: chunks of 6 frames."""
     return TrainConfig(
         generator=generator_presets.face_512(),
+        dataset_mode="face",
         load_size=512,
         num_D=3,
         n_frames_total=12,
@@ -466,14 +495,17 @@ def face_512() -> TrainConfig:
 def pose_256() -> TrainConfig:
     """pose2body 256p (``scripts/pose/train_256p.sh``): 6 input channels, no first frame, t-step 4.
 
-    The original scales the height to 384 and crops 256 rows; we scale the height to 256. Frames
-    are up to 4 apart, so reference flow comes from an estimator (``flow_source="dis"``).
+    The original's ``ScaleHeight_and_scaledCrop --loadSize 384 --fineSize 256``: a random crop of
+    256 rows (x around the centre, y in the top eighth) after scaling the height to 384, then the
+    central half of the columns. Frames are up to 4 apart, so reference flow comes from an
+    estimator (``flow_source="dis"``).
     """
     return TrainConfig(
         generator=generator_presets.pose_256(),
+        dataset_mode="pose",
         num_D=2,
-        resize_mode="scale_height",
-        load_size=256,
+        resize_mode="scale_height_and_crop",
+        load_size=384,
         fine_size=256,
         batch_size=8,
         max_frames_per_gpu=3,
@@ -488,8 +520,9 @@ def pose_512() -> TrainConfig:
     """pose2body 512p (``train_512p.sh``): 2 spatial scales from the 256p model, finest only for 3 epochs."""
     return TrainConfig(
         generator=generator_presets.pose_512(),
+        dataset_mode="pose",
         num_D=3,
-        resize_mode="random_scale",
+        resize_mode="random_scale_height_and_crop",
         load_size=768,
         fine_size=512,
         batch_size=8,

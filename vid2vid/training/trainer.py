@@ -129,7 +129,15 @@ def build_vgg_loss(weights: str | None) -> VGGLoss | None:
 def build_clip_dataset(
     config: TrainConfig, n_frames: int, size_multiple: int, load_flow: bool
 ) -> ClipDataset:
-    """The training :class:`ClipDataset` described by ``config`` (seeded: deterministic samples)."""
+    """The training :class:`ClipDataset` described by ``config`` (seeded: deterministic samples).
+
+    With ``config.dataset_mode`` ``"face"`` / ``"pose"`` a :class:`~vid2vid.data.FaceDataset` /
+    :class:`~vid2vid.data.PoseDataset` instead (same sample keys and methods).
+    """
+    if config.dataset_mode != "clips":
+        from vid2vid.training.keypoint_data import build_keypoint_dataset
+
+        return build_keypoint_dataset(config, n_frames, size_multiple, load_flow)  # type: ignore[return-value]
     if not config.dataroot:
         raise ValueError("no dataset: set dataroot (--dataroot) to a folder in the vid2vid layout")
     gen = config.generator
