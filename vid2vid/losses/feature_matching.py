@@ -30,16 +30,22 @@ class FeatureMatchingLoss(nn.Module):
     Args:
         n_layers_D: the discriminator's ``n_layers_D``; when given, each scale must have exactly
             ``n_layers_D + 2`` entries. ``None`` infers it per scale as ``L_i - 2``.
+        num_D: the ``num_D`` of the ``1 / num_D`` scale weight; ``None`` uses the number of scales
+            given. (The original's face discriminator has ``max(1, num_D - 2)`` scales but is
+            weighted with the main discriminator's ``1 / num_D``.)
     """
 
-    def __init__(self, n_layers_D: int | None = None) -> None:
+    def __init__(self, n_layers_D: int | None = None, num_D: int | None = None) -> None:
         super().__init__()
         if n_layers_D is not None and n_layers_D < 0:
             raise ValueError(f"n_layers_D must be >= 0, got {n_layers_D}")
+        if num_D is not None and num_D < 1:
+            raise ValueError(f"num_D must be >= 1, got {num_D}")
         self.n_layers_D = n_layers_D
+        self.num_D = num_D
 
     def extra_repr(self) -> str:
-        return f"n_layers_D={self.n_layers_D}"
+        return f"n_layers_D={self.n_layers_D}, num_D={self.num_D}"
 
     def forward(
         self, fake_features: Sequence[Sequence[Tensor]], real_features: Sequence[Sequence[Tensor]]
@@ -55,7 +61,7 @@ class FeatureMatchingLoss(nn.Module):
             Scalar tensor, dtype of the features.
         """
         self._check_structure(fake_features, real_features)
-        num_d = len(fake_features)
+        num_d = self.num_D if self.num_D is not None else len(fake_features)
         total: Tensor | None = None
         for i, (fake_scale, real_scale) in enumerate(zip(fake_features, real_features, strict=True)):
             n_layers = self.n_layers_D if self.n_layers_D is not None else len(fake_scale) - 2

@@ -62,7 +62,12 @@ class TrainConfig:
             ``input_nc`` is filled in from the data (+ ``feat_num`` with ``use_features``).
 
     Discriminators: ``ndf``, ``n_layers_D``, ``num_D``, ``norm_D``, ``ndf_max`` (image and
-    temporal), ``n_frames_D`` (frames per temporal window) and ``n_scales_temporal``.
+    temporal), ``n_frames_D`` (frames per temporal window) and ``n_scales_temporal``;
+    ``sparse_D`` (the original's sparse temporal windows: each frame in one window per scale,
+    :class:`~vid2vid.training.objective.SparseTemporalWindows`); ``add_face_disc`` (the original's
+    face discriminator for pose → body: ``max(1, num_D - 2)`` scales on a ``fine_size // 32 * 8``
+    square around the face, found by the DensePose head rule or, with ``openpose_only``, by the
+    OpenPose face colour).
 
     Losses (the original's defaults): ``gan_mode`` (``"lsgan"``), ``lambda_feat`` (feature
     matching, 10), ``lambda_vgg`` (VGG, 10; the original reuses ``lambda_feat``), ``lambda_F``
@@ -143,6 +148,9 @@ class TrainConfig:
     lambda_T: float = 10.0
     lambda_W: float = 1.0
     no_ganFeat: bool = False
+    add_face_disc: bool = False
+    openpose_only: bool = False
+    sparse_D: bool = False
     vgg_weights: str | None = "default"
     # optimisation and schedules
     lr: float = 2e-4
@@ -525,6 +533,7 @@ def pose_512() -> TrainConfig:
         niter_decay=5,
         lr=1e-4,
         load_pretrain="checkpoints/pose_256/latest/model",
+        add_face_disc=True,
         flip=False,
         flow_source="dis",
     )

@@ -35,6 +35,7 @@ from vid2vid.flow.warp import flow_warp
 from vid2vid.losses import FeatureMatchingLoss, FlowLoss, GANLoss, OcclusionMaskLoss, VGGLoss, WarpLoss
 from vid2vid.nn.discriminator import MultiScaleDiscriminator
 from vid2vid.nn.temporal_discriminator import TemporalDiscriminator
+from vid2vid.training.face_region import face_region
 
 __all__ = [
     "FrameBatch",
@@ -47,6 +48,8 @@ __all__ = [
     "PairFlowFunction",
     "IMAGE_LOSS_NAMES",
     "TEMPORAL_LOSS_NAMES",
+    "FACE_LOSS_NAMES",
+    "SparseTemporalWindows",
 ]
 
 IMAGE_LOSS_NAMES: tuple[str, ...] = (
@@ -61,6 +64,8 @@ IMAGE_LOSS_NAMES: tuple[str, ...] = (
     "W",
 )
 TEMPORAL_LOSS_NAMES: tuple[str, ...] = ("G_T_GAN", "G_T_GAN_Feat", "D_T_real", "D_T_fake")
+#: the face discriminator's terms (``add_face_disc``)
+FACE_LOSS_NAMES: tuple[str, ...] = ("G_f_GAN", "G_f_GAN_Feat", "D_f_real", "D_f_fake")
 
 
 @dataclass
@@ -131,10 +136,12 @@ class LossTerms:
 class _AdversarialTerms(nn.Module):
     """GAN + feature-matching terms of one discriminator (the original's ``compute_loss_D``)."""
 
-    def __init__(self, gan_mode: str, lambda_feat: float, n_layers_D: int, use_gan_feat: bool) -> None:
+    def __init__(
+        self, gan_mode: str, lambda_feat: float, n_layers_D: int, use_gan_feat: bool, num_D: int | None = None
+    ) -> None:
         super().__init__()
         self.gan = GANLoss(gan_mode)
-        self.feature_matching = FeatureMatchingLoss(n_layers_D)
+        self.feature_matching = FeatureMatchingLoss(n_layers_D, num_D)
         self.lambda_feat = lambda_feat
         self.use_gan_feat = use_gan_feat
 
@@ -267,6 +274,10 @@ class Vid2VidObjective(ImageObjective):
         no_first_frame: the generator starts from zeros: add the occlusion-mask loss ``W``.
         n_frames_D, n_scales_temporal: temporal discriminator windows and scales.
         lambda_F, lambda_T, lambda_W: flow, warp and mask weights.
+        add_face_disc: add the original's face discriminator (pose → body): terms ``G_f_GAN``,
+            ``G_f_GAN_Feat`` (×2) and ``D_f_real``, ``D_f_fake`` on a ``face_crop``-pixel square
+            around the face (:func:`~vid2vid.training.face_region.face_region`, with
+            ``openpose_only`` choosing the face rule); zero in chunks without a visible face.
         Other arguments: see :class:`ImageObjective`.
     """
 
@@ -292,6 +303,9 @@ class Vid2VidObjective(ImageObjective):
         lambda_W: float = 1.0,
         use_gan_feat: bool = True,
         vgg: VGGLoss | None = None,
+        add_face_disc: bool = False,
+        face_crop: int = 16,
+        openpose_only: bool = False,
     ) -> None:
         super().__init__(
             input_nc,
@@ -310,6 +324,16 @@ class Vid2VidObjective(ImageObjective):
         self.temporal_d = TemporalDiscriminator(
             n_frames_D, output_nc, ndf, n_layers_D, num_D, norm_D, ndf_max, n_scales_temporal
         )
+        # the original's face discriminator: max(1, num_D - 2) scales on a crop around the face,
+        # its feature matching weighted with the main discriminator's 1 / num_D, its G terms x2
+        self.face_d: MultiScaleDiscriminator | None = None
+        if add_face_disc:
+            self.face_d = MultiScaleDiscriminator(
+                input_nc + output_nc, ndf, n_layers_D, max(1, num_D - 2), norm_D, ndf_max
+            )
+            self.face_adversarial = _AdversarialTerms(gan_mode, lambda_feat, n_layers_D, use_gan_feat, num_D)
+        self.face_crop = face_crop
+        self.openpose_only = openpose_only
         self.flow_loss = FlowLoss()
         self.warp_loss = WarpLoss()
         self.warp_loss_detached = WarpLoss(detach_warped=True)
@@ -356,11 +380,50 @@ class Vid2VidObjective(ImageObjective):
             + terms["F_Warp"]
             + terms["W"]
         )
+        if self.face_d is not None:
+            generator = generator + self._face_terms(b, losses)
         losses.generator = generator
         if not defer_discriminator:
             losses.finish()
-            losses.terms = {k: losses.terms[k] for k in IMAGE_LOSS_NAMES}
+            names = IMAGE_LOSS_NAMES + (FACE_LOSS_NAMES if self.face_d is not None else ())
+            losses.terms = {k: losses.terms[k] for k in names}
         return losses
+
+    def _face_terms(self, b: FrameBatch, losses: LossTerms) -> Tensor:
+        """Add the face discriminator's terms to ``losses`` (its D terms to the pending ones);
+        returns its part of the generator's loss (the original's ``face_weight`` 2)."""
+        assert self.face_d is not None
+        terms = losses.terms
+        zero = b.real.new_zeros(())
+        box = face_region(b.inputs, self.face_crop, self.openpose_only)
+        if box is None:
+            terms.update(G_f_GAN=zero, G_f_GAN_Feat=zero)
+            previous = losses.pending
+
+            def no_face() -> tuple[dict[str, Tensor], Tensor]:
+                assert previous is not None
+                d_terms, d_loss = previous()
+                return {**d_terms, "D_f_real": zero, "D_f_fake": zero}, d_loss
+
+            losses.pending = no_face
+            return zero
+        y0, y1, x0, x1 = box
+        disc = self._runners.get("face_d", self.face_d)
+        crop_in = b.inputs[..., y0:y1, x0:x1]
+        real_in = torch.cat([crop_in, b.real[..., y0:y1, x0:x1]], dim=1)
+        fake_in = torch.cat([crop_in, b.fake[..., y0:y1, x0:x1]], dim=1)
+        g_gan, g_feat, pred_real = self.face_adversarial.generator_side(disc, real_in, fake_in)
+        terms["G_f_GAN"], terms["G_f_GAN_Feat"] = g_gan * 2, g_feat * 2
+        previous = losses.pending
+
+        def with_face() -> tuple[dict[str, Tensor], Tensor]:
+            assert previous is not None
+            d_terms, d_loss = previous()
+            d_real, d_fake = self.face_adversarial.discriminator_side(disc, pred_real, fake_in)
+            return {**d_terms, "D_f_real": d_real, "D_f_fake": d_fake}, d_loss + (d_real + d_fake) * 0.5
+
+        losses.pending = with_face
+        return terms["G_f_GAN"] + terms["G_f_GAN_Feat"]
 
     def temporal_losses(
         self, scale: int, real: Tensor, fake: Tensor, flows: Tensor, defer_discriminator: bool = False
@@ -512,3 +575,64 @@ class TemporalWindows:
             else:
                 flows.append(compose_flows(self.flow[:, prev + 1 : cur + 1]))
         return torch.stack(flows, dim=1)
+
+
+class SparseTemporalWindows:
+    """Windows for the temporal discriminators with the original's ``sparse_D``.
+
+    Per temporal scale ``s`` a buffer receives every ``n_frames_D**s``-th frame of the sequence
+    (the original's ``get_skipped_frames_sparse``); whenever it holds at least ``n_frames_D``
+    frames, its last whole multiple of ``n_frames_D`` frames is cut into non-overlapping windows,
+    and the buffer keeps its last ``n_frames_D - 1`` frames once its length is such a multiple.
+    The flows given with a window are the *unit* reference flows of its frames 1.. (each frame
+    onto the frame before it in the sequence, also at the coarser scales — as the original).
+    Same interface as :class:`TemporalWindows`.
+
+    Args:
+        n_frames_D: frames per window.
+        n_scales_temporal: number of temporal scales.
+    """
+
+    def __init__(self, n_frames_D: int, n_scales_temporal: int) -> None:
+        self.n_frames_D = n_frames_D
+        self.n_scales = n_scales_temporal
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new sequence."""
+        self.buffers: list[list[Tensor | None]] = [[None] * self.n_scales for _ in range(3)]
+        self.offset = 0  # generated frames of the sequence so far (the original's loop index i)
+
+    def _skip(self, streams: int, s: int, new: Tensor) -> Tensor | None:
+        k = self.n_frames_D
+        buf = self.buffers[streams][s]
+        if buf is not None and buf.shape[1] > 0 and buf.shape[1] % k == 0:
+            buf = buf[:, -(k - 1) :]
+        if s == 0:
+            picked: Tensor | None = new
+        else:
+            stride = k**s
+            start = 0 if self.offset == 0 else stride - ((self.offset - 1) % stride + 1)
+            picked = new[:, start::stride] if start < new.shape[1] else None
+        if picked is not None:
+            buf = picked if buf is None else torch.cat([buf.detach(), picked], dim=1)
+        windows = None
+        if buf is not None and buf.shape[1] >= k:
+            buf = buf[:, buf.shape[1] % k :]
+            windows = buf.reshape(-1, k, *buf.shape[2:])
+        self.buffers[streams][s] = buf
+        return windows
+
+    def add(self, real: Tensor, fake: Tensor, flow_ref: Tensor) -> list[tuple[Tensor, Tensor, Tensor] | None]:
+        """Add a chunk and return the windows per temporal scale (``None`` where there is none yet).
+
+        Args and returns: as :meth:`TemporalWindows.add`.
+        """
+        result: list[tuple[Tensor, Tensor, Tensor] | None] = []
+        for s in range(self.n_scales):
+            r = self._skip(0, s, real.detach())
+            f = self._skip(1, s, fake)
+            w = self._skip(2, s, flow_ref.detach())
+            result.append(None if r is None or f is None or w is None else (r, f, w[:, 1:]))
+        self.offset += real.shape[1]
+        return result

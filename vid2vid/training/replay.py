@@ -217,10 +217,6 @@ def write_fixture_vgg19(recipe: dict[str, Any], path: str | os.PathLike[str]) ->
 def fixture_train_config(fixture: TrainingFixture, vgg_weights: str | os.PathLike[str] | None) -> TrainConfig:
     """Our :class:`TrainConfig` for the original's options of ``fixture`` (CPU, float32, lr 0)."""
     opt = fixture.options
-    if opt.get("add_face_disc") or opt.get("sparse_D"):
-        raise ValueError(
-            f"fixture {fixture.name}: add_face_disc / sparse_D are not supported by this replay yet"
-        )
     gan_mode = _GAN_MODES.get(str(opt.get("gan_mode", "ls")))
     if gan_mode is None:
         raise ValueError(f"fixture {fixture.name}: unknown gan_mode {opt.get('gan_mode')!r}")
@@ -242,6 +238,11 @@ def fixture_train_config(fixture: TrainingFixture, vgg_weights: str | os.PathLik
         lambda_W=1.0,
         no_ganFeat=bool(opt.get("no_ganFeat", False)),
         vgg_weights="none" if vgg_weights is None else str(vgg_weights),
+        sparse_D=bool(opt.get("sparse_D", False)),
+        add_face_disc=bool(opt.get("add_face_disc", False)),
+        openpose_only=bool(opt.get("openpose_only", False)),
+        fine_size=int(opt.get("fineSize", 512)),
+        load_size=int(opt.get("loadSize", opt.get("fineSize", 512))),
         beta1=float(opt.get("beta1", 0.5)),
         TTUR=bool(opt.get("TTUR", False)),
         n_frames_total=int(opt["n_frames_total"]),
@@ -502,7 +503,22 @@ def _load_original_weights(
         fx.weights("D"), trainer.objective.image_d.input_nc, source_name="D", key_map=d_map, **d_kwargs
     )
     trainer.objective.image_d.load_state_dict(image_d.state_dict())
-    maps["D"] = {f"D.{k}": v for k, v in d_map.items()}
+    face_d = trainer.objective.face_d
+    if face_d is None:
+        maps["D"] = {f"D.{k}": v for k, v in d_map.items()}
+    else:  # the observer sees image_d and face_d together (they share the original's optimizer_D)
+        maps["D"] = {f"D.{k}": f"image_d.{v}" for k, v in d_map.items()}
+        f_map: dict[str, str] = {}
+        conv = convert_multiscale_discriminator(
+            fx.weights("D_f"),
+            face_d.input_nc,
+            source_name="D_f",
+            key_map=f_map,
+            **{**d_kwargs, "num_D": len(face_d.scales)},
+        )
+        face_d.load_state_dict(conv.state_dict())
+        maps["D"].update({f"D_f.{k}": f"face_d.{v}" for k, v in f_map.items()})
+        maps["D_f"] = maps["D"]
     for s, scale in enumerate(trainer.objective.temporal_d.scales):
         t_map: dict[str, str] = {}
         conv = convert_multiscale_discriminator(
@@ -524,7 +540,8 @@ def _compare(
     chunks = fx.losses["chunks"]
     if len(rec.chunks) != len(chunks):
         raise ValueError(f"fixture {fx.name}: we ran {len(rec.chunks)} chunks, the original {len(chunks)}")
-    modules = {"G": trainer.generator, "D": trainer.objective.image_d}
+    modules = {"G": trainer.generator, "D": trainer._d_module()}
+    modules["D_f"] = modules["D"]
     for s, scale in enumerate(trainer.objective.temporal_d.scales):
         modules[f"D_T{s}"] = scale
     noise = {name: _noise_parameters(mod) for name, mod in modules.items()}
@@ -574,6 +591,8 @@ def _compare(
                 _check_tensor(report, k, f"fake_B_last.scale{s}", tensors[f"last.scale{s}"][0], io[key])
         # ---- gradient norms
         for net, norms in ref["grad_norms"].items():
+            if net == "D_f":  # the face discriminator is updated with the image one (optimizer_D)
+                rec.grad_norms[k].setdefault("D_f", rec.grad_norms[k].get("D", {}))
             if net not in rec.grad_norms[k]:
                 if any(v for v in norms.values()):
                     raise ValueError(f"chunk {k}: the original updated {net}, we did not")
@@ -612,7 +631,7 @@ def _compare(
                 continue
             orig_name = key[len(prefix) :]
             net = orig_name.split(".", 1)[0]
-            net = "G" if net.startswith("G") else net
+            net = "G" if net.startswith("G") else ("D" if net == "D_f" else net)
             our_name = key_maps[net][orig_name]
             ours_grad = rec.grads[k].get(net, {}).get(our_name)
             if ours_grad is None:

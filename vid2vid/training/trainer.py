@@ -43,6 +43,7 @@ from vid2vid.training.objective import (
     FrameBatch,
     LossTerms,
     PairFlowFunction,
+    SparseTemporalWindows,
     TemporalWindows,
     Vid2VidObjective,
 )
@@ -187,7 +188,7 @@ def load_coarser_generator(generator: SequentialGenerator, folder: str | Path) -
 
 
 def load_coarser_discriminators(
-    image_d: nn.Module, temporal_d: nn.Module, folder: str | Path
+    image_d: nn.Module, temporal_d: nn.Module, folder: str | Path, face_d: nn.Module | None = None
 ) -> list[str]:
     """Copy a coarser run's discriminators into a finer run's (the original's ``load_pretrain``).
 
@@ -201,6 +202,7 @@ def load_coarser_discriminators(
     Args:
         image_d: the new :class:`~vid2vid.nn.MultiScaleDiscriminator`.
         temporal_d: the new :class:`~vid2vid.nn.TemporalDiscriminator`.
+        face_d: the new face discriminator (``add_face_disc``), if any.
         folder: the coarser run's checkpoint folder (``.../latest``) or its model folder
             (``.../latest/model``); its ``discriminators.safetensors`` is read.
 
@@ -220,6 +222,8 @@ def load_coarser_discriminators(
     targets = [("image_d", image_d)] + [
         (f"temporal_d.scales.{s}", scale) for s, scale in enumerate(temporal_d.scales)
     ]
+    if face_d is not None:
+        targets.append(("face_d", face_d))
     with torch.no_grad():
         for prefix, module in targets:
             n_new = len(module.scales)
@@ -630,13 +634,18 @@ class Vid2VidTrainer(TrainerBase):
             lambda_W=config.lambda_W,
             use_gan_feat=not config.no_ganFeat,
             vgg=build_vgg_loss(config.vgg_weights),
+            add_face_disc=config.add_face_disc,
+            face_crop=config.fine_size // 32 * 8,
+            openpose_only=config.openpose_only,
         ).to(self.device, self.dtype)
         if config.init == "original":
             init_weights_original(self.objective.image_d)
             init_weights_original(self.objective.temporal_d)
+            if self.objective.face_d is not None:
+                init_weights_original(self.objective.face_d)
         if config.load_pretrain and resume is None:
             self.pretrain_discriminator_tensors = load_coarser_discriminators(
-                self.objective.image_d, self.objective.temporal_d, config.load_pretrain
+                self.objective.image_d, self.objective.temporal_d, config.load_pretrain, self.objective.face_d
             )
         broadcast_parameters(self.generator, self.dist)
         broadcast_parameters(self.objective, self.dist)
@@ -645,6 +654,8 @@ class Vid2VidTrainer(TrainerBase):
         if self.dist.enabled:
             self.g_model = wrap_ddp(self.generator, self.device, find_unused_parameters=True)
             runners = {"image_d": wrap_ddp(self.objective.image_d, self.device)}
+            if self.objective.face_d is not None:
+                runners["face_d"] = wrap_ddp(self.objective.face_d, self.device)
             for s, scale in enumerate(self.objective.temporal_d.scales):
                 runners[f"temporal_d{s}"] = wrap_ddp(scale, self.device)
             self.objective.set_runners(runners)
@@ -662,9 +673,11 @@ class Vid2VidTrainer(TrainerBase):
             self.betas = {"G": betas, "D": betas, "D_T": betas}
         self.g_finest_only = self.schedule(0).finest_only
         self.optimizer_G = self._make_g_optimizer(self.g_finest_only)
-        self.optimizer_D = torch.optim.Adam(
-            self.objective.image_d.parameters(), lr=self.base_lr["D"], betas=self.betas["D"]
-        )
+        # the face discriminator shares the image discriminator's optimiser, as in the original
+        d_params = list(self.objective.image_d.parameters())
+        if self.objective.face_d is not None:
+            d_params += list(self.objective.face_d.parameters())
+        self.optimizer_D = torch.optim.Adam(d_params, lr=self.base_lr["D"], betas=self.betas["D"])
         self.optimizers_D_T = [
             torch.optim.Adam(scale.parameters(), lr=self.base_lr["D_T"], betas=self.betas["D_T"])
             for scale in self.objective.temporal_d.scales
@@ -673,9 +686,13 @@ class Vid2VidTrainer(TrainerBase):
         n_scalers = 2 + len(self.optimizers_D_T)
         self.scalers = [torch.amp.GradScaler(self.device.type, enabled=fp16) for _ in range(n_scalers)]
         self.progress = TrainingProgress()
-        self.windows = TemporalWindows(
-            config.n_frames_D, config.n_scales_temporal, pair_flow or self._coarse_flow_fn()
-        )
+        self.windows: TemporalWindows | SparseTemporalWindows
+        if config.sparse_D:
+            self.windows = SparseTemporalWindows(config.n_frames_D, config.n_scales_temporal)
+        else:
+            self.windows = TemporalWindows(
+                config.n_frames_D, config.n_scales_temporal, pair_flow or self._coarse_flow_fn()
+            )
         self.last_visuals: dict[str, Tensor] = {}
         if resume is not None:
             self.load_checkpoint(resume)
@@ -785,8 +802,14 @@ class Vid2VidTrainer(TrainerBase):
         dev = self.device
         frames = batch["frames"].to(dev, self.dtype)
         # a clip shorter than the epoch's sequence is generated whole, in whole chunks (the
-        # original caps each clip by its own length)
-        sched = sched.for_clip(frames.shape[1])
+        # original caps each clip by its own length); processes agree on the shortest batch, so
+        # that they run the same number of chunks (each chunk's backward is a collective)
+        length = frames.shape[1]
+        if self.dist.enabled:
+            t = torch.tensor([length], device=dev)
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
+            length = int(t.item())
+        sched = sched.for_clip(length)
         with torch.no_grad():
             inputs = gen.encode_inputs(
                 batch["labels"].to(dev) if "labels" in batch else None,
@@ -872,7 +895,7 @@ class Vid2VidTrainer(TrainerBase):
             self._update(loss_g, self.optimizer_G, self.scalers[0], "G", self.generator)
             with self._autocast():
                 image.finish()
-            self._update(image.discriminator, self.optimizer_D, self.scalers[1], "D", self.objective.image_d)
+            self._update(image.discriminator, self.optimizer_D, self.scalers[1], "D", self._d_module())
             for s, t_terms in temporal:
                 with self._autocast():
                     t_terms.finish()
@@ -907,6 +930,12 @@ class Vid2VidTrainer(TrainerBase):
         elif "inputs" in batch:
             self.last_visuals["inputs"] = batch["inputs"][:, sched.n_frames_load - 1]
         return {k: v / n_chunks for k, v in sums.items()}
+
+    def _d_module(self) -> nn.Module:
+        """The networks ``optimizer_D`` updates: the image discriminator (and the face one)."""
+        if self.objective.face_d is None:
+            return self.objective.image_d
+        return nn.ModuleDict({"image_d": self.objective.image_d, "face_d": self.objective.face_d})
 
     def _observe_chunk(
         self,
@@ -978,7 +1007,10 @@ class Vid2VidTrainer(TrainerBase):
 
     # ------------------------------------------------------------------ checkpoints
     def _modules(self) -> dict[str, nn.Module]:
-        return {"image_d": self.objective.image_d, "temporal_d": self.objective.temporal_d}
+        modules: dict[str, nn.Module] = {"image_d": self.objective.image_d, "temporal_d": self.objective.temporal_d}
+        if self.objective.face_d is not None:
+            modules["face_d"] = self.objective.face_d
+        return modules
 
     def _optimizer_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {
