@@ -192,6 +192,18 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
+def _ignore_stop_signals(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: workers leave SIGINT/SIGTERM to the main process.
+
+    Batch schedulers, ``timeout`` and Ctrl-C signal the whole process group; a worker killed by
+    such a signal would take the main process down ("DataLoader worker ... killed by signal")
+    before it could save. The main process stops the workers itself when it leaves the loop, and
+    a worker whose main process dies exits on its own (PyTorch's parent watchdog).
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 class TrainerBase:
     """The loop shared by the trainers: epochs, resumable data order, signals, checkpoints, logs.
 
@@ -339,6 +351,7 @@ class TrainerBase:
             batch_size=self.config.batch_size,
             sampler=self.sampler,
             num_workers=self.config.num_workers,
+            worker_init_fn=_ignore_stop_signals if self.config.num_workers > 0 else None,
             drop_last=True,
             pin_memory=self.device.type == "cuda",
         )
