@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from vid2vid import __version__
+from vid2vid.cli.common import add_common_arguments, apply_threads, check_device
 
 # Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -39,7 +40,26 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"vid2vid.cli.{name}")
         module.register(subparsers)
+    for sub in subparsers.choices.values():  # every command computes: --threads and --debug everywhere
+        add_common_arguments(sub)
     return parser
+
+
+def error_line(err: BaseException) -> str:
+    """``err`` as one line for the terminal (the type named when the message alone would not say)."""
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        text = str(err.args[0])
+    elif isinstance(err, OSError) and err.strerror and err.filename:
+        text = f"{err.strerror}: {err.filename}"
+    else:
+        text = str(err)
+    text = " ".join(text.split())
+    expected = (ValueError, OSError, KeyError, RuntimeError, MemoryError, ImportError)
+    if not text:
+        text = type(err).__name__
+    elif not isinstance(err, expected):
+        text = f"{type(err).__name__}: {text}"
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,10 +70,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        if getattr(args, "device", None) is not None:
+            check_device(args.device)
+        apply_threads(args)
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError, RuntimeError) as err:
+    except KeyboardInterrupt:
+        if getattr(args, "debug", False):
+            raise
+        print(f"vid2vid {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - every error is one line unless --debug
+        if getattr(args, "debug", False):
+            raise
         # Library errors carry a message meant for the user: print it, not a traceback.
-        print(f"vid2vid {args.command}: error: {err}", file=sys.stderr)
+        print(f"vid2vid {args.command}: error: {error_line(err)} (--debug shows the traceback)", file=sys.stderr)
         return 2
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from vid2vid.cli.common import add_device_argument, check_device
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``synthesize`` sub-command."""
@@ -42,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", required=True, help="output .mp4/.gif/.webm, or a path without suffix for PNGs"
     )
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    add_device_argument(parser)
     parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
     parser.add_argument(
         "--fps", type=float, default=15.0, help="frames per second of the output (default 15)"
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     from vid2vid.pipeline import Vid2VidPipeline
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = check_device(args.device)
     pipe = Vid2VidPipeline.from_pretrained(
         args.model, revision=args.revision, device=device, dtype=args.dtype, first_frame=args.first_frame
     )

@@ -64,7 +64,6 @@ def register(subparsers: Any) -> None:
         "--vgg-weights", dest="vgg_weights", default=None, help='path, "default", "random" or "none"'
     )
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     p.set_defaults(func=run)
 
@@ -123,10 +122,6 @@ def resolve_config(args: argparse.Namespace) -> tuple[Any, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     """Train; returns 0 when the run finished or was stopped cleanly by a signal."""
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     config, resume = resolve_config(args)
     if args.print_config:
         print(config.to_json())
