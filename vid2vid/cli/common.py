@@ -109,3 +109,15 @@ def check_device(name: str | None) -> str:
                 f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) visible (cuda:0 ...)"
             )
     return str(device)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps descriptions as written and shows every option's default (unless its help already does)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        if action.option_strings or action.nargs in ("?", "*"):
+            text += " (default: %(default)s)"
+        return text

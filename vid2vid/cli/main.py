@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from vid2vid import __version__
-from vid2vid.cli.common import add_common_arguments, apply_threads, check_device
+from vid2vid.cli.common import HelpFormatter, add_common_arguments, apply_threads, check_device
 
 # Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -40,9 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"vid2vid.cli.{name}")
         module.register(subparsers)
-    for sub in subparsers.choices.values():  # every command computes: --threads and --debug everywhere
+    for sub in leaf_parsers(parser).values():  # every command computes: --threads and --debug everywhere
         add_common_arguments(sub)
     return parser
+
+
+def leaf_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parsers that run a command (``"build-inputs face"``, ``"train"``, ...), by their words."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                sub.formatter_class = HelpFormatter
+                nested = leaf_parsers(sub)
+                found.update({f"{name} {k}": v for k, v in nested.items()} if nested else {name: sub})
+    return found
 
 
 def error_line(err: BaseException) -> str:

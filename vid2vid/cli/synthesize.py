@@ -45,7 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", required=True, help="output .mp4/.gif/.webm, or a path without suffix for PNGs"
     )
     add_device_argument(parser)
-    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "float16", "bfloat16"),
+        default="float32",
+        help="compute precision (default float32; float16/bfloat16 on CUDA)",
+    )
     parser.add_argument(
         "--fps", type=float, default=15.0, help="frames per second of the output (default 15)"
     )

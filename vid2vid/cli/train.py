@@ -32,6 +32,31 @@ _FLAGS: dict[str, tuple[str, type]] = {
 }
 
 
+_HELP: dict[str, str] = {
+    "dataroot": "dataset root in the vid2vid layout ({phase}_A, {phase}_B, {phase}_inst, {phase}_flow)",
+    "checkpoint_dir": "folder for checkpoints (latest/, step_*/), logs and the saved config",
+    "lr": "Adam learning rate",
+    "batch_size": "clips per iteration",
+    "niter": "epochs at the initial learning rate",
+    "niter_decay": "epochs of linear learning-rate decay to zero after --niter",
+    "max_iters": "stop after this many iterations (within the schedule: --niter + --niter-decay epochs)",
+    "save_every": "save a checkpoint every N iterations (and always at the end or on a signal)",
+    "log_every": "log losses every N iterations",
+    "device": "auto, cpu, cuda or cuda:N (auto = cuda when available, else cpu)",
+    "amp": "mixed precision on CUDA: none, bf16 or fp16",
+    "seed": "seed of weights and data order",
+    "num_workers": "DataLoader worker processes",
+    "flow_source": "reference flow: cache ({phase}_flow from prepare-flow or make-synthetic), dis, raft_small or raft_large",
+    "load_pretrain": "start from a trained model folder (spatial coarse-to-fine: add a finer scale)",
+}
+
+
+def _config_default(field_name: str) -> Any:
+    from vid2vid.training.config import TrainConfig
+
+    return getattr(TrainConfig(), field_name)
+
+
 def register(subparsers: Any) -> None:
     """Add the ``train`` sub-command."""
     p = subparsers.add_parser(
@@ -48,7 +73,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--config", default=None, help="YAML or JSON file of TrainConfig settings")
     p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
+        "--set",
+        dest="overrides",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override settings: --set niter=5 generator.ngf=32 (repeatable)",
     )
     p.add_argument(
         "--resume",
@@ -58,12 +89,20 @@ def register(subparsers: Any) -> None:
         metavar="CHECKPOINT",
         help="continue from a checkpoint folder (default: <checkpoint_dir>/latest)",
     )
-    for flag, (_, kind) in _FLAGS.items():
-        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, default=None)
+    for flag, (field_name, kind) in _FLAGS.items():
+        default = _config_default(field_name)
+        shown = "unset" if default in (None, "") else default
+        p.add_argument(
+            f"--{flag.replace('_', '-')}",
+            dest=flag,
+            type=kind,
+            default=None,
+            help=f"{_HELP[flag]} (default: the preset's or --config's value, else {shown})",
+        )
     p.add_argument(
         "--vgg-weights", dest="vgg_weights", default=None, help='path, "default", "random" or "none"'
     )
-    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    p.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="no progress bar")
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     p.set_defaults(func=run)
 
