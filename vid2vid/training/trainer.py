@@ -465,7 +465,7 @@ class Vid2VidTrainer(TrainerBase):
 
         self.flow_estimator = None
         if config.flow_source != "cache":
-            from vid2vid.flow.estimator import get_flow_estimator
+            from vid2vid.flow.factory import get_flow_estimator
 
             kwargs = {"device": self.device} if config.flow_source.startswith("raft") else {}
             self.flow_estimator = get_flow_estimator(config.flow_source, **kwargs)
