@@ -36,6 +36,7 @@ from vid2vid.checkpoint import (
 )
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
 from vid2vid.nn.sequential_generator import SequentialGenerator, SequentialGeneratorConfig
+from vid2vid.validation import check_config_dict
 
 __all__ = [
     "CONFIG_FILE",
@@ -133,6 +134,29 @@ def save_model_folder(
     return folder
 
 
+# The settings every saved model folder states (the fields of each config when this check was
+# written). Fields added to the configs later may be missing from older folders: they take their
+# defaults, which by construction reproduce the older behaviour.
+_REQUIRED_KEYS: dict[str, frozenset[str]] = {
+    "SequentialGeneratorConfig": frozenset(
+        "label_nc input_nc use_instance output_nc n_frames_G ngf n_downsample n_blocks n_blocks_local "
+        "n_scales norm padding_type no_flow use_foreground fg_labels no_first_frame".split()
+    ),
+    "ImageGeneratorConfig": frozenset(
+        "input_nc output_nc ngf n_downsample n_blocks n_local_enhancers n_blocks_local norm padding_type".split()
+    ),
+}
+
+
+def _checked(cls: type, data: Any, source: str) -> dict[str, Any]:
+    """``data`` type-checked against ``cls``'s fields, with every required setting present."""
+    from dataclasses import fields
+
+    required = _REQUIRED_KEYS.get(cls.__name__, frozenset())
+    optional = frozenset(f.name for f in fields(cls)) - required
+    return check_config_dict(cls, data, source, require_all=True, optional=optional)
+
+
 def load_model_folder(
     folder: str | os.PathLike[str], device: str | torch.device = "cpu", dtype: torch.dtype | None = None
 ) -> ModelFolder:
@@ -146,17 +170,26 @@ def load_model_folder(
         raise ValueError(f"{folder / CONFIG_FILE}: model_type is {model_type!r}, expected {MODEL_TYPE!r}")
     if "config" not in config:
         raise KeyError(f"{folder / CONFIG_FILE} has no 'config' entry (the generator's arguments)")
-    generator = SequentialGenerator(SequentialGeneratorConfig.from_dict(config["config"]))
+    generator = SequentialGenerator(
+        SequentialGeneratorConfig(
+            **_checked(SequentialGeneratorConfig, config["config"], f"{folder / CONFIG_FILE}: config")
+        )
+    )
     load_module_weights(generator, folder / MODEL_FILE)
     first_frame = config.get("first_frame", "real")
-    if first_frame not in FIRST_FRAME_POLICIES:
+    if not isinstance(first_frame, str) or first_frame not in FIRST_FRAME_POLICIES:
         raise ValueError(
             f"{folder / CONFIG_FILE}: first_frame must be one of {FIRST_FRAME_POLICIES}, got {first_frame!r}"
         )
     image_generator = None
     if (folder / FIRST_FRAME_DIR).is_dir():
-        sub = read_json(folder / FIRST_FRAME_DIR / CONFIG_FILE)
-        image_generator = ImageGenerator(ImageGeneratorConfig.from_dict(sub["config"]))
+        sub_file = folder / FIRST_FRAME_DIR / CONFIG_FILE
+        sub = read_json(sub_file)
+        if "config" not in sub:
+            raise KeyError(f"{sub_file} has no 'config' entry (the first-frame image generator's arguments)")
+        image_generator = ImageGenerator(
+            ImageGeneratorConfig(**_checked(ImageGeneratorConfig, sub["config"], f"{sub_file}: config"))
+        )
         load_module_weights(image_generator, folder / FIRST_FRAME_DIR / MODEL_FILE)
     elif first_frame == "image_generator":
         raise FileNotFoundError(

@@ -495,6 +495,7 @@ class Vid2VidPipeline:
         first = None
         if first_frames is not None:
             first = self._first_frames_tensor(first_frames, batch, height, width)
+        self._check_memory(batch, length, height, width, return_flows)
 
         total = length
         with torch.inference_mode():
@@ -586,6 +587,30 @@ class Vid2VidPipeline:
                     yield clip[:, 0] if batched else clip[0, 0]
 
     # ------------------------------------------------------------------ internals
+    def _check_memory(self, batch: int, length: int, height: int, width: int, return_flows: bool) -> None:
+        """Fail up front when the output (float32, on the CPU) or one step cannot fit in memory."""
+        from vid2vid.validation import check_memory
+
+        per_frame = (3 + (3 if return_flows else 0)) * height * width * 4
+        check_memory(
+            batch * length * per_frame,
+            f"the output of {batch} clip(s) x {length} frames of {width}x{height}",
+            "cpu",
+            hint="use pipe.stream(...) for constant memory, fewer frames or a smaller size",
+        )
+        # A lower bound of one step's working set: its stacked input window and the two
+        # full-resolution encoder outputs of the finest scale (never a false alarm).
+        c = self.config
+        itemsize = torch.empty((), dtype=self.dtype).element_size()
+        finest = c.ngf // 2 ** (c.n_scales - 1)
+        channels = c.n_frames_G * (c.label_nc + c.input_nc + 1) + 2 * finest
+        check_memory(
+            channels * batch * height * width * itemsize,
+            f"one step at {width}x{height} (batch {batch})",
+            self.device,
+            hint="use a smaller size or batch",
+        )
+
     def _first_frames_tensor(self, value: Any, batch: int, height: int, width: int) -> Tensor:
         """Real first frames → ``(B, n_frames_G - 1, 3, H, W)`` in [-1, 1] on the pipeline's device/dtype."""
         c = self.config

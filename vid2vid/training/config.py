@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -179,6 +180,15 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first invalid setting."""
+        for f in fields(self):  # JSON types first: "8" for an int or nan for a rate fail here, by name
+            value = getattr(self, f.name)
+            expected = {"int": int, "float": float, "bool": bool, "str": str}.get(str(f.type))
+            if expected is not None and (
+                not isinstance(value, expected) or (expected is not bool and isinstance(value, bool))
+            ):
+                raise ValueError(f"{f.name} must be {expected.__name__}, got {type(value).__name__} {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{f.name} must be a finite number, got {value}")
         if self.model not in MODEL_KINDS:
             raise ValueError(f"model must be one of {MODEL_KINDS}, got {self.model!r}")
         if self.dtype not in ("float32", "float64"):
