@@ -34,6 +34,8 @@ __all__ = [
     "apply_overrides",
     "load_config",
     "save_config",
+    "tiny",
+    "TINY_DATA",
     "street_256",
     "street_512",
     "street_1024",
@@ -470,6 +472,52 @@ def pose_512() -> TrainConfig:
     )
 
 
+TINY_DATA: dict[str, Any] = {"clips": 16, "frames": 12, "size": (128, 64), "out": "data/tiny"}
+"""The synthetic dataset of the ``tiny`` preset (``vid2vid make-synthetic --preset tiny``)."""
+
+
+def tiny() -> TrainConfig:
+    """CPU quick start on ``vid2vid make-synthetic --preset tiny`` (16 clips x 12 frames, 128x64).
+
+    The demo model's recipe shortened (``scripts/train_demo_model.py``): ngf 16, 3 residual
+    blocks, one discriminator scale, no VGG term (no download), 4-frame sequences that do not
+    double, 25 epochs of 8 iterations. A few minutes on 2 CPU cores; starts from zero history
+    (``no_first_frame``), so ``vid2vid synthesize`` needs no real first frames.
+    """
+    return TrainConfig(
+        generator=SequentialGeneratorConfig(
+            label_nc=35,
+            use_instance=True,
+            ngf=16,
+            n_downsample=3,
+            n_blocks=3,
+            n_blocks_local=1,
+            no_first_frame=True,
+        ),
+        ndf=16,
+        ndf_max=16,
+        num_D=1,
+        norm_D="instance",
+        n_scales_temporal=1,
+        vgg_weights="none",
+        dataroot=str(TINY_DATA["out"]),
+        load_size=128,
+        fine_size=128,
+        flip=False,
+        num_workers=0,
+        batch_size=2,
+        n_frames_total=4,
+        max_frames_per_gpu=2,
+        niter_step=1000,
+        lr=3e-4,
+        niter=15,
+        niter_decay=10,
+        save_every=50,
+        log_every=10,
+        image_every=100,
+    )
+
+
 def _named(name: str, factory: Callable[[], TrainConfig]) -> Callable[[], TrainConfig]:
     """The preset ``factory`` with ``checkpoint_dir=checkpoints/<name>`` (so presets chain by path)."""
 
@@ -484,6 +532,7 @@ def _named(name: str, factory: Callable[[], TrainConfig]) -> Callable[[], TrainC
 PRESETS: dict[str, Callable[[], TrainConfig]] = {
     name: _named(name, factory)
     for name, factory in {
+        "tiny": tiny,
         "street_256": street_256,
         "street_512": street_512,
         "street_1024": street_1024,

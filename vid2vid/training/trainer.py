@@ -37,9 +37,11 @@ from vid2vid.training.distributed import (
     broadcast_parameters,
     wrap_ddp,
 )
+from vid2vid.training.eta import ScheduleETA, format_seconds
 from vid2vid.training.logging import TrainLogger, visual_grid
 from vid2vid.training.objective import FrameBatch, LossTerms, TemporalWindows, Vid2VidObjective
 from vid2vid.training.schedule import SequenceSchedule, lr_factor, sequence_schedule
+from vid2vid.training.summary import startup_summary
 from vid2vid.training.state import (
     CONFIG_FILE,
     DISCRIMINATORS_FILE,
@@ -263,6 +265,10 @@ class TrainerBase:
     def _prepare_epoch(self, epoch: int) -> Any:
         raise NotImplementedError
 
+    def _work_per_iteration(self, epoch: int) -> float:
+        """Relative cost of one iteration of 0-based ``epoch``, the ETA's unit (1: all equal)."""
+        return 1.0
+
     def train_iteration(self, batch: dict[str, Any], schedule: Any) -> dict[str, float]:
         """One iteration on one batch; returns the loss terms as floats."""
         raise NotImplementedError
@@ -366,6 +372,11 @@ class TrainerBase:
         log = self.logger
         for note in self._amp_notes:
             log.info(note)
+        for line in startup_summary(self):
+            log.info(line)
+        eta = ScheduleETA(
+            self._work_per_iteration, self.iters_per_epoch, self.total_iterations, self.progress.global_step
+        )
         if self.dist.is_main:
             Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
             save_config(cfg, Path(cfg.checkpoint_dir) / "train_config.yaml")
@@ -391,6 +402,8 @@ class TrainerBase:
                         self.progress.epoch += 1
                         self.progress.position = 0
                     self._log(step, last, sched)
+                    left = eta.remaining(step, time.perf_counter() - start)
+                    log.set_eta(None if left is None else format_seconds(left))
                     stopping = self._stop_requested(stop) or self._reached_max()
                     if stopping or step % cfg.save_every == 0:
                         checkpoint, saved_step = self.save_checkpoint(), step
@@ -569,6 +582,10 @@ class Vid2VidTrainer(TrainerBase):
             n_scales=c.generator.n_scales,
             niter_fix_global=c.niter_fix_global,
         )
+
+    def _work_per_iteration(self, epoch: int) -> float:
+        # an iteration costs about in proportion to the frames it generates (they double with niter_step)
+        return float(self.schedule(epoch).n_frames_generated)
 
     def _prepare_epoch(self, epoch: int) -> SequenceSchedule:
         sched = self.schedule(epoch)
