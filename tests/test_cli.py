@@ -115,3 +115,19 @@ def test_os_errors_are_one_line(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err and str(blocker) in err
+
+
+def test_cli_errors_use_cli_words(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model that needs instance maps, run without --instances: the message names the flag."""
+    import numpy as np
+    from PIL import Image
+
+    from vid2vid import DEMO_MODEL
+
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for t in range(2):
+        Image.fromarray(np.full((64, 128), 7, np.uint8)).save(labels / f"{t}.png")
+    code = main(["synthesize", "--model", DEMO_MODEL, "--labels", str(labels), "--out", str(tmp_path / "o.mp4"), "--device", "cpu", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "give --instances" in err and "pass instances" not in err

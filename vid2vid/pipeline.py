@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -112,7 +113,8 @@ def resolve_model_folder(
     """A local model folder, or the snapshot folder of a Hub repo (downloaded or from the cache).
 
     Args:
-        repo_id_or_path: an existing local folder, or a Hub repo id ``"org/name"``.
+        repo_id_or_path: an existing local model folder (or a training run / checkpoint folder:
+            its ``model/`` or ``latest/model/``), or a Hub repo id ``"org/name"``.
         revision: branch, tag or commit hash (Hub only).
         token: Hub token (``None``: the stored login / ``HF_TOKEN``).
         cache_dir: Hub cache folder (``None``: ``HF_HUB_CACHE`` from the environment, read at call
@@ -128,6 +130,11 @@ def resolve_model_folder(
     if path.is_dir():
         if revision is not None:
             raise ValueError(f"revision={revision!r} only applies to Hub repos, but {path} is a local folder")
+        # A training run's folder (checkpoints/x) or checkpoint (checkpoints/x/latest) holds the
+        # model folder in model/: accept them as a user would expect.
+        for candidate in (path, path / "model", path / "latest" / "model"):
+            if (candidate / "config.json").is_file():
+                return candidate
         return path
     text = str(repo_id_or_path)
     if not _REPO_ID.match(text) or path.exists() or text.startswith((".", "/", "~")):
@@ -391,6 +398,25 @@ class Vid2VidPipeline:
     def dtype(self) -> torch.dtype:
         """Floating dtype of the networks (inference runs in it; outputs are float32)."""
         return next(self.generator.parameters()).dtype
+
+    @property
+    def training_size(self) -> tuple[int, int] | None:
+        """``(width, height)`` of the frames the model was trained on, when its folder records it."""
+        size = (self.metadata.get("training") or {}).get("size")
+        if isinstance(size, Mapping) and isinstance(size.get("width"), int) and isinstance(size.get("height"), int):
+            return size["width"], size["height"]
+        return None
+
+    def __repr__(self) -> str:
+        c = self.config
+        inputs = f"label_nc={c.label_nc}" if c.label_nc else f"input_nc={c.input_nc}"
+        size = self.training_size
+        trained = f", trained at {size[0]}x{size[1]}" if size else ""
+        return (
+            f"{type(self).__name__}({inputs}, use_instance={c.use_instance}, first_frame={self.first_frame!r}, "
+            f"n_scales={c.n_scales}, ngf={c.ngf}, device={self.device}, dtype={self.dtype}"
+            f"{', image_generator' if self.image_generator is not None else ''}{trained})"
+        )
 
     @property
     def feature_channels(self) -> int:
@@ -674,6 +700,13 @@ class Vid2VidPipeline:
             if shape is None:
                 shape = (batch, height, width)
                 self.generator.check_size(height, width)
+                trained = self.training_size
+                if trained is not None and trained != (width, height):
+                    warnings.warn(
+                        f"synthesising {width}x{height} frames with a model trained on {trained[0]}x{trained[1]}: "
+                        "expect lower quality (resize the inputs to the training size)",
+                        stacklevel=3,
+                    )
                 first_t = first(batch, height, width) if callable(first) else first
                 if first_t is not None:
                     policy = "real"

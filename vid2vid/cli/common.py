@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 __all__ = [
+    "cli_words",
     "add_common_arguments",
     "add_device_argument",
     "apply_threads",
@@ -121,3 +122,27 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if action.option_strings or action.nargs in ("?", "*"):
             text += " (default: %(default)s)"
         return text
+
+
+# Python names in library messages -> the flags a command-line user types.
+_CLI_WORDS: tuple[tuple[str, str], ...] = (
+    ("do not pass instances", "drop --instances"),
+    ("pass first_frames", "give --first-frames"),
+    ("first_frame='image_generator'", "--first-frame image_generator"),
+    ("first_frame='zeros'", "--first-frame zeros"),
+    ("first_frame='real'", "--first-frame real"),
+    ("pass instances", "give --instances"),
+    ("dtype=torch.bfloat16", "--dtype bfloat16"),
+    ("dtype=torch.float16", "--dtype float16"),
+    ("dtype=torch.float32", "--dtype float32"),
+    ("or torch.float32", "or --dtype float32"),
+    ("device='cpu'", "--device cpu"),
+    ("device='cuda'", "--device cuda"),
+)
+
+
+def cli_words(message: str) -> str:
+    """A library error message with its Python argument names replaced by the CLI's flags."""
+    for python, flag in _CLI_WORDS:
+        message = message.replace(python, flag)
+    return message

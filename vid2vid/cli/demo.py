@@ -18,10 +18,10 @@ from typing import Any
 
 
 def demo_model_folder() -> Path:
-    """The demo model folder inside the installed package."""
-    from importlib.resources import files
+    """The demo model folder inside the installed package (``vid2vid.DEMO_MODEL``)."""
+    from vid2vid import DEMO_MODEL
 
-    return Path(str(files("vid2vid") / "assets" / "demo"))
+    return Path(DEMO_MODEL)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,8 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(f"the demo checkpoint is missing from the package: {folder}")
     pipe = Vid2VidPipeline.from_pretrained(folder, device=check_device(args.device))
-    options = pipe.metadata.get("training", {}).get("options", {})
-    width, height = int(options.get("width", 128)), int(options.get("height", 64))
+    width, height = pipe.training_size or (128, 64)
     clip = render_synthetic_clip(args.frames, width, height, seed=args.seed)
     output = pipe(
         torch.from_numpy(clip["labels"]),

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from vid2vid import __version__
-from vid2vid.cli.common import HelpFormatter, add_common_arguments, apply_threads, check_device
+from vid2vid.cli.common import HelpFormatter, add_common_arguments, apply_threads, check_device, cli_words
 
 # Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -95,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "debug", False):
             raise
         # Library errors carry a message meant for the user: print it, not a traceback.
-        print(f"vid2vid {args.command}: error: {error_line(err)} (--debug shows the traceback)", file=sys.stderr)
+        message = cli_words(error_line(err))
+        print(f"vid2vid {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
         return 2
 
 

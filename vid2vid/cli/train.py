@@ -12,6 +12,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+# vid2vid.training.config.PRESETS, listed here so that `--help` needs no torch import (a test
+# checks the two lists are the same).
+PRESET_NAMES: tuple[str, ...] = (
+    "tiny",
+    "street_256",
+    "street_512",
+    "street_1024",
+    "street_2048",
+    "face_512",
+    "pose_256",
+    "pose_512",
+)
+
 # explicit flag -> TrainConfig field
 _FLAGS: dict[str, tuple[str, type]] = {
     "dataroot": ("dataroot", str),
@@ -69,7 +82,10 @@ def register(subparsers: Any) -> None:
         "--model", choices=("vid2vid", "image"), default=None, help="what to train (default: vid2vid)"
     )
     p.add_argument(
-        "--preset", default=None, help="start from a preset: street_256|street_512|street_1024|..."
+        "--preset",
+        default=None,
+        metavar="NAME",
+        help="start from a preset: " + ", ".join(PRESET_NAMES) + " (tiny: CPU quick start; docs/training.md)",
     )
     p.add_argument("--config", default=None, help="YAML or JSON file of TrainConfig settings")
     p.add_argument(

@@ -206,6 +206,17 @@ def _ignore_stop_signals(worker_id: int) -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
+def training_frame_size(dataset: Any) -> dict[str, int] | None:
+    """``{"width", "height"}`` of the frames the model is trained on (the first clip's, uncropped)."""
+    clips, geometry = getattr(dataset, "clips", None), getattr(dataset, "geometry", None)
+    if not clips or geometry is None:
+        return None
+    from vid2vid.data.transforms import inference_params
+
+    width, height = inference_params(clips[0].size, geometry).output_size
+    return {"width": int(width), "height": int(height)}
+
+
 class TrainerBase:
     """The loop shared by the trainers: epochs, resumable data order, signals, checkpoints, logs.
 
@@ -820,6 +831,7 @@ class Vid2VidTrainer(TrainerBase):
                 "global_step": self.progress.global_step,
                 "epoch": self.progress.epoch,
                 "dataroot": cfg.dataroot,
+                "size": training_frame_size(self.dataset),
             }
         }
         save_model_folder(folder, self.generator, first_frame=first_frame, metadata=meta)
