@@ -60,3 +60,13 @@ def test_trainer_records_training_size() -> None:
     ds = _Dataset()
     ds.geometry = GeometryConfig(resize_mode="scale_width", load_size=128, fine_size=128, size_divisor=32)  # type: ignore[attr-defined]
     assert training_frame_size(ds) == {"width": 128, "height": 64}
+
+
+def test_model_card_snippet_matches_the_model_inputs() -> None:
+    from vid2vid.pipeline import _model_card
+
+    card = _model_card(Vid2VidPipeline.from_pretrained(vid2vid.DEMO_MODEL))
+    assert "out = pipe(labels, instances=instances)" in card and "(T, 64, 128) int64 class ids in [0, 35)" in card
+    real = Vid2VidPipeline(_generator(), first_frame="real")
+    card = _model_card(real)
+    assert "out = pipe(labels, first_frames=first_frames)" in card and "(2, 3, H, W)" in card

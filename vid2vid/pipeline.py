@@ -179,6 +179,25 @@ def _hub_license(license_text: str | None) -> str:
     return "other"
 
 
+def _card_call(pipe: Vid2VidPipeline) -> list[str]:
+    """The model card's call, with exactly the inputs this model takes."""
+    c = pipe.config
+    size = pipe.training_size
+    hw = f"{size[1]}, {size[0]}" if size else "H, W"
+    if c.label_nc:
+        lines = [f"# labels: (T, {hw}) int64 class ids in [0, {c.label_nc})"]
+    else:
+        lines = [f"# labels: (T, {c.input_nc}, {hw}) float in [0, 1] (continuous input maps)"]
+    args = ["labels"]
+    if c.use_instance:
+        lines.append(f"# instances: (T, {hw}) int64 instance ids (object ids: class_id * 1000 + k)")
+        args.append("instances=instances")
+    if pipe.first_frame == "real":
+        lines.append(f"# first_frames: ({c.n_frames_G - 1}, 3, {hw}) float in [0, 1], the real first frames")
+        args.append("first_frames=first_frames")
+    return [*lines, f"out = pipe({', '.join(args)})  # out.frames: (T, 3, {hw}) in [0, 1]"]
+
+
 def _model_card(pipe: Vid2VidPipeline) -> str:
     meta = pipe.metadata
     license_text = meta.get("license")
@@ -201,7 +220,8 @@ def _model_card(pipe: Vid2VidPipeline) -> str:
         "```python",
         "from vid2vid import Vid2VidPipeline",
         'pipe = Vid2VidPipeline.from_pretrained("<this repo>")',
-        "out = pipe(labels)  # labels: (T, H, W) int64 class ids",
+        *_card_call(pipe),
+        'pipe.save_video(out, "out.mp4")',
         "```",
         "",
         f"- inputs: {'label maps with ' + str(c.label_nc) + ' classes' if c.label_nc else str(c.input_nc) + '-channel continuous maps'}"
