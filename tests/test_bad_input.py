@@ -196,3 +196,13 @@ def test_cli_bad_model_folder_is_one_line(folder: Path, tmp_path: Path, capsys: 
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "config.ngf" in err
     shutil.rmtree(folder)
+
+
+def test_cuda_without_cuda_in_the_python_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vid2vid
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available.*use device='cpu'"):
+        Vid2VidPipeline.from_pretrained(vid2vid.DEMO_MODEL, device="cuda")
+    with pytest.raises(ValueError, match="'gpu' is not a device"):
+        Vid2VidPipeline.from_pretrained(vid2vid.DEMO_MODEL, device="gpu")

@@ -57,6 +57,7 @@ from vid2vid.pipeline_io import (
     streamed_frame,
 )
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
+from vid2vid.validation import resolve_device
 
 __all__ = [
     "Vid2VidPipeline",
@@ -341,7 +342,7 @@ class Vid2VidPipeline:
         Loading is strict: missing or unexpected tensors are errors naming them.
         """
         folder = resolve_model_folder(repo_id_or_path, revision, token, cache_dir, local_files_only)
-        dev = torch.device(device) if device is not None else torch.device("cpu")
+        dev = resolve_device(device)
         dt = _resolve_dtype(dtype) or torch.float32
         _check_device_dtype(dev, dt)
         pipe = cls.from_model_folder(load_model_folder(folder, device=dev, dtype=dt))
@@ -449,7 +450,7 @@ class Vid2VidPipeline:
         self, device: str | torch.device | None = None, dtype: torch.dtype | str | None = None
     ) -> Vid2VidPipeline:
         """Move the networks (``float16`` is refused on CPU); returns ``self`` like diffusers."""
-        dev = torch.device(device) if device is not None else self.device
+        dev = resolve_device(device) if device is not None else self.device
         dt = _resolve_dtype(dtype) or self.dtype
         _check_device_dtype(dev, dt)
         fmt = torch.channels_last if self._channels_last else None

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 __all__ = [
+    "resolve_device",
     "check_finite",
     "check_config_dict",
     "available_memory",
@@ -197,3 +198,27 @@ def check_memory(nbytes: int, what: str, device: torch.device | str = "cpu", hin
             f"{what} needs about {_human(nbytes)} but only {_human(available)} is available on "
             f"{torch.device(device)}" + (f"; {hint}" if hint else "")
         )
+
+
+def resolve_device(device: str | torch.device | None, default: str = "cpu") -> torch.device:
+    """``device`` as a ``torch.device`` (``None``: ``default``; ``"auto"``: CUDA when available).
+
+    Raises:
+        ValueError: an unknown device string, CUDA asked for on a machine or torch build without
+            it, or a CUDA index beyond the visible devices; the message says what to use instead.
+    """
+    if device is None:
+        device = default
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {device!r} is not a device: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise ValueError(f"device {str(device)!r} requested but CUDA is not available ({why}); use device='cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+    return dev
