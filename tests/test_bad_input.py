@@ -206,3 +206,17 @@ def test_cuda_without_cuda_in_the_python_api(monkeypatch: pytest.MonkeyPatch) ->
         Vid2VidPipeline.from_pretrained(vid2vid.DEMO_MODEL, device="cuda")
     with pytest.raises(ValueError, match="'gpu' is not a device"):
         Vid2VidPipeline.from_pretrained(vid2vid.DEMO_MODEL, device="gpu")
+
+
+class _NotAStateDict:
+    pass
+
+
+def test_cli_refused_pickle_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    evil = tmp_path / "latest_net_G0.pth"
+    torch.save({"model": _NotAStateDict()}, evil)  # a pickle weights_only=True refuses
+    code = main(["convert", "--weights", str(evil), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "latest_net_G0.pth" in err and "weights_only" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
