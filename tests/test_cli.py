@@ -131,3 +131,11 @@ def test_cli_errors_use_cli_words(tmp_path, capsys: pytest.CaptureFixture[str]) 
     code = main(["synthesize", "--model", DEMO_MODEL, "--labels", str(labels), "--out", str(tmp_path / "o.mp4"), "--device", "cpu", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "give --instances" in err and "pass instances" not in err
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--lr", "fast"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--lr" in err and "vid2vid train --help" in err

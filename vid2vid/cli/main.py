@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from vid2vid import __version__
 from vid2vid.cli.common import HelpFormatter, add_common_arguments, apply_threads, check_device, cli_words
@@ -29,9 +30,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class CLIParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line (the usage is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = CLIParser(
         prog="vid2vid",
         description="Video-to-video synthesis (Wang et al., NeurIPS 2018) on modern PyTorch.",
     )
