@@ -24,6 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # The tests use tiny models: a single thread is fastest (thread synchronisation dominates tiny
 # convolutions) and does not fight other processes for the cores.
 torch.set_num_threads(1)
+# The CLI's default --threads (auto) follows OMP_NUM_THREADS: tests calling main() stay single-threaded.
+os.environ["OMP_NUM_THREADS"] = "1"
 BUNDLED_FIXTURES = REPO_ROOT / "tests" / "fixtures"
 REQUIRE_FULL_ENV = "VID2VID_REQUIRE_FULL_FIXTURES"
 

@@ -20,6 +20,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 from vid2vid.cli.main import build_parser
 
@@ -47,6 +48,19 @@ def test_python_snippets_run(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     namespace: dict[str, object] = {"__name__": "__doc_snippet__"}
     ran = 0
+    # snippets may change process-wide torch settings: restore them for the tests that follow
+    grad, threads = torch.is_grad_enabled(), torch.get_num_threads()
+    try:
+        ran = _run_blocks(path, namespace)
+    finally:
+        torch.set_grad_enabled(grad)
+        torch.set_num_threads(threads)
+    if ran == 0 and not any(b["lang"] == "python" for b in _blocks(path)):
+        pytest.skip(f"{path.name} has no Python snippets")
+
+
+def _run_blocks(path: Path, namespace: dict[str, object]) -> int:
+    ran = 0
     for block in _blocks(path):
         if block["lang"] != "python":
             continue
@@ -60,8 +74,7 @@ def test_python_snippets_run(path: Path, tmp_path: Path, monkeypatch: pytest.Mon
         except Exception as err:  # noqa: BLE001 - re-raised with the snippet
             raise AssertionError(f"{path.name}: snippet failed: {err!r}\n{block['code']}") from err
         ran += 1
-    if ran == 0 and not any(b["lang"] == "python" for b in _blocks(path)):
-        pytest.skip(f"{path.name} has no Python snippets")
+    return ran
 
 
 def _cli_lines(path: Path) -> list[list[str]]:
