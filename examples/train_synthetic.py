@@ -5,7 +5,7 @@
 The same as the README's quick start, from Python: writes the dataset to ``<out>/data``
 (``make-synthetic --preset tiny``), trains with ``get_preset("tiny")`` and leaves a model folder
 the pipeline loads in ``<out>/checkpoints/latest/model``, then synthesises a held-out clip to
-``<out>/tiny.mp4``. ``--iters N`` stops earlier (the schedule has 200 iterations).
+``<out>/tiny.mp4``. ``--iters N`` stops earlier (the schedule has 400 iterations).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from vid2vid.training.config import TINY_DATA, get_preset
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("runs/synthetic"), help="output folder")
-    parser.add_argument("--iters", type=int, default=None, help="stop after N iterations (default: the schedule, 200)")
+    parser.add_argument("--iters", type=int, default=None, help="stop after N iterations (default: the schedule, 400)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -481,7 +481,8 @@ def tiny() -> TrainConfig:
 
     The demo model's recipe shortened (``scripts/train_demo_model.py``): ngf 16, 3 residual
     blocks, one discriminator scale, no VGG term (no download), 4-frame sequences that do not
-    double, 25 epochs of 8 iterations. A few minutes on 2 CPU cores; starts from zero history
+    double, batch 1 at lr 4e-4 (more updates for the same compute), 25 epochs of 16 iterations
+    (measured: 270 s of CPU time single-threaded, docs/performance.md); starts from zero history
     (``no_first_frame``), so ``vid2vid synthesize`` needs no real first frames.
     """
     return TrainConfig(
@@ -505,11 +506,11 @@ def tiny() -> TrainConfig:
         fine_size=128,
         flip=False,
         num_workers=0,
-        batch_size=2,
+        batch_size=1,
         n_frames_total=4,
         max_frames_per_gpu=2,
         niter_step=1000,
-        lr=3e-4,
+        lr=4e-4,
         niter=15,
         niter_decay=10,
         save_every=50,
