@@ -22,16 +22,24 @@ from vid2vid.training.config import TINY_DATA, get_preset
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/synthetic"), help="output folder")
-    parser.add_argument("--iters", type=int, default=None, help="stop after N iterations (default: the schedule, 400)")
+    parser.add_argument(
+        "--iters", type=int, default=None, help="stop after N iterations (default: the schedule, 400)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     width, height = TINY_DATA["size"]
     root = make_synthetic_dataset(
-        args.out / "data", n_clips=TINY_DATA["clips"], n_frames=TINY_DATA["frames"], size=(width, height), seed=0
+        args.out / "data",
+        n_clips=TINY_DATA["clips"],
+        n_frames=TINY_DATA["frames"],
+        size=(width, height),
+        seed=0,
     )
     config = get_preset("tiny").replace(
         dataroot=str(root), checkpoint_dir=str(args.out / "checkpoints"), max_iters=args.iters

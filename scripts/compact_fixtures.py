@@ -19,7 +19,9 @@ from vid2vid.reference_fixtures import compact_fixture_case, fixture_cases
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("src", type=Path, help="full fixture set folder")
     parser.add_argument("dst", type=Path, help="compact copy to (re)write")
     parser.add_argument("--cases", nargs="*", default=None, help="case folders to keep (default: all)")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vid2vid.reference_fixtures import FIXTURES_ENV, fixture_cases, find_fixture_set
+from vid2vid.reference_fixtures import FIXTURES_ENV, find_fixture_set, fixture_cases
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = metafunc.definition.get_closest_marker("fixture_set")
     if marker is None or not marker.args:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: reference_case needs @pytest.mark.fixture_set(name)")
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: reference_case needs @pytest.mark.fixture_set(name)"
+        )
     name = marker.args[0]
     params = [pytest.param(c, id=c.name) for c in fixture_cases(bundled_fixture_set(name))]
     full = full_fixture_set(name)

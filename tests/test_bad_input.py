@@ -45,7 +45,9 @@ def _edit_config(folder: Path, edit) -> None:
 def test_check_finite_names_the_tensor_and_the_first_bad_index() -> None:
     t = torch.zeros(2, 3)
     t[1, 2] = float("nan")
-    with pytest.raises(ValueError, match=r"weights holds 1 non-finite value\(s\) \(NaN; first at index \(1, 2\)\)"):
+    with pytest.raises(
+        ValueError, match=r"weights holds 1 non-finite value\(s\) \(NaN; first at index \(1, 2\)\)"
+    ):
         check_finite(t, "weights")
     check_finite(torch.ones(3), "fine")
     check_finite(torch.ones(3, dtype=torch.int64), "ints")
@@ -93,7 +95,10 @@ def test_bool_is_not_an_int_and_lists_are_checked(folder: Path) -> None:
     _edit_config(folder, lambda c: c["config"].__setitem__("n_blocks", True))
     with pytest.raises(ValueError, match=r"config\.n_blocks: expected an integer, got a boolean"):
         load_model_folder(folder)
-    _edit_config(folder, lambda c: (c["config"].__setitem__("n_blocks", 2), c["config"].__setitem__("fg_labels", ["26"])))
+    _edit_config(
+        folder,
+        lambda c: (c["config"].__setitem__("n_blocks", 2), c["config"].__setitem__("fg_labels", ["26"])),
+    )
     with pytest.raises(ValueError, match=r"config\.fg_labels"):
         load_model_folder(folder)
 
@@ -185,14 +190,28 @@ def test_sizes_that_cannot_fit_fail_up_front(monkeypatch: pytest.MonkeyPatch) ->
         pipe(torch.randint(0, 4, (100, 32, 64)), progress=False)  # 2.4 MiB of output
 
 
-def test_cli_bad_model_folder_is_one_line(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_model_folder_is_one_line(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _edit_config(folder, lambda c: c["config"].__setitem__("ngf", "8"))
     labels = tmp_path / "labels"
     labels.mkdir()
     from PIL import Image
 
     Image.fromarray(np.zeros((32, 64), np.uint8)).save(labels / "0.png")
-    code = main(["synthesize", "--model", str(folder), "--labels", str(labels), "--out", str(tmp_path / "o.mp4"), "--device", "cpu"])
+    code = main(
+        [
+            "synthesize",
+            "--model",
+            str(folder),
+            "--labels",
+            str(labels),
+            "--out",
+            str(tmp_path / "o.mp4"),
+            "--device",
+            "cpu",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "config.ngf" in err
     shutil.rmtree(folder)

@@ -59,7 +59,10 @@ def test_threads_flag_sets_torch_threads_and_rejects_zero(capsys: pytest.Capture
     before = torch.get_num_threads()
     try:
         # fails after the flags are applied (no such model): the threads were set first
-        assert main(["synthesize", "--model", "/nonexistent", "--labels", "x", "--out", "y", "--threads", "2"]) == 2
+        assert (
+            main(["synthesize", "--model", "/nonexistent", "--labels", "x", "--out", "y", "--threads", "2"])
+            == 2
+        )
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
@@ -111,7 +114,20 @@ def test_os_errors_are_one_line(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     blocker = tmp_path / "file"
     blocker.write_text("x")
     # output path under a file, not a directory
-    code = main(["make-synthetic", "--out", str(blocker / "sub"), "--clips", "1", "--frames", "2", "--size", "32x16", "--quiet"])
+    code = main(
+        [
+            "make-synthetic",
+            "--out",
+            str(blocker / "sub"),
+            "--clips",
+            "1",
+            "--frames",
+            "2",
+            "--size",
+            "32x16",
+            "--quiet",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err and str(blocker) in err
@@ -128,7 +144,20 @@ def test_cli_errors_use_cli_words(tmp_path, capsys: pytest.CaptureFixture[str]) 
     labels.mkdir()
     for t in range(2):
         Image.fromarray(np.full((64, 128), 7, np.uint8)).save(labels / f"{t}.png")
-    code = main(["synthesize", "--model", DEMO_MODEL, "--labels", str(labels), "--out", str(tmp_path / "o.mp4"), "--device", "cpu", "--quiet"])
+    code = main(
+        [
+            "synthesize",
+            "--model",
+            DEMO_MODEL,
+            "--labels",
+            str(labels),
+            "--out",
+            str(tmp_path / "o.mp4"),
+            "--device",
+            "cpu",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "give --instances" in err and "pass instances" not in err
 

@@ -27,7 +27,8 @@ from vid2vid.cli.main import build_parser
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 _BLOCK = re.compile(
-    r"(?:<!-- doctest: (?P<marker>[^\n]*?)(?:\n(?P<setup>.*?))?-->\s*\n)?[ \t]*```(?P<lang>\w+)\n(?P<code>.*?)```", re.S
+    r"(?:<!-- doctest: (?P<marker>[^\n]*?)(?:\n(?P<setup>.*?))?-->\s*\n)?[ \t]*```(?P<lang>\w+)\n(?P<code>.*?)```",
+    re.S,
 )
 
 
@@ -110,7 +111,14 @@ def test_cli_lines_parse(path: Path) -> None:
 
 def test_readme_outputs_are_git_ignored() -> None:
     ignored = (REPO / ".gitignore").read_text().split()
-    for output in ("/demo.mp4", "/demo_strip.png", "/python_demo.mp4", "/tiny.mp4", "/data/", "/checkpoints/"):
+    for output in (
+        "/demo.mp4",
+        "/demo_strip.png",
+        "/python_demo.mp4",
+        "/tiny.mp4",
+        "/data/",
+        "/checkpoints/",
+    ):
         assert output in ignored, output
     assert os.path.isfile(REPO / ".gitignore")
 
@@ -122,4 +130,6 @@ def test_one_preset_list() -> None:
 
     assert tuple(PRESETS) == PRESET_NAMES
     table = re.findall(r"^\| `(\w+)` \|", (REPO / "docs" / "training.md").read_text(), re.M)
-    assert [t for t in table if t in PRESETS or t.startswith(("street", "face", "pose", "tiny"))] == list(PRESETS)
+    assert [t for t in table if t in PRESETS or t.startswith(("street", "face", "pose", "tiny"))] == list(
+        PRESETS
+    )

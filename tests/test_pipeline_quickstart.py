@@ -36,7 +36,10 @@ def test_run_and_checkpoint_folders_load_their_model(tmp_path: Path, given: str)
 
 def test_synthesising_at_another_size_than_training_warns(tmp_path: Path) -> None:
     folder = save_model_folder(
-        tmp_path / "m", _generator(), first_frame="zeros", metadata={"training": {"size": {"width": 64, "height": 32}}}
+        tmp_path / "m",
+        _generator(),
+        first_frame="zeros",
+        metadata={"training": {"size": {"width": 64, "height": 32}}},
     )
     pipe = Vid2VidPipeline.from_pretrained(folder)
     with warnings.catch_warnings():
@@ -66,7 +69,10 @@ def test_model_card_snippet_matches_the_model_inputs() -> None:
     from vid2vid.pipeline import _model_card
 
     card = _model_card(Vid2VidPipeline.from_pretrained(vid2vid.DEMO_MODEL))
-    assert "out = pipe(labels, instances=instances)" in card and "(T, 64, 128) int64 class ids in [0, 35)" in card
+    assert (
+        "out = pipe(labels, instances=instances)" in card
+        and "(T, 64, 128) int64 class ids in [0, 35)" in card
+    )
     real = Vid2VidPipeline(_generator(), first_frame="real")
     card = _model_card(real)
     assert "out = pipe(labels, first_frames=first_frames)" in card and "(2, 3, H, W)" in card

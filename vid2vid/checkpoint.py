@@ -111,7 +111,9 @@ def load_state_dict_strict(module: nn.Module, state: Mapping[str, Tensor], sourc
         if own[k].is_floating_point() and not state[k].is_floating_point()
     ]
     if wrong_dtype:
-        raise ValueError(f"{source} has tensors of the wrong dtype for {type(module).__name__}: {wrong_dtype}")
+        raise ValueError(
+            f"{source} has tensors of the wrong dtype for {type(module).__name__}: {wrong_dtype}"
+        )
     for k in own:
         check_finite(state[k], f"{source}: tensor {k}")
     module.load_state_dict(dict(state), strict=True)

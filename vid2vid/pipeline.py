@@ -424,7 +424,11 @@ class Vid2VidPipeline:
     def training_size(self) -> tuple[int, int] | None:
         """``(width, height)`` of the frames the model was trained on, when its folder records it."""
         size = (self.metadata.get("training") or {}).get("size")
-        if isinstance(size, Mapping) and isinstance(size.get("width"), int) and isinstance(size.get("height"), int):
+        if (
+            isinstance(size, Mapping)
+            and isinstance(size.get("width"), int)
+            and isinstance(size.get("height"), int)
+        ):
             return size["width"], size["height"]
         return None
 

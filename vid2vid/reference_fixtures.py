@@ -219,7 +219,9 @@ def compact_fixture_case(
     else:
         cfg["compacted_from"] = {}
     narrowed = {k: _narrow(t).contiguous() for k, t in io.items()}
-    original = {k: str(io[k].dtype).removeprefix("torch.") for k, t in narrowed.items() if t.dtype != io[k].dtype}
+    original = {
+        k: str(io[k].dtype).removeprefix("torch.") for k, t in narrowed.items() if t.dtype != io[k].dtype
+    }
     save_file(narrowed, str(dst / "io.safetensors"), metadata={_COMPACT_KEY: json.dumps(original)})
     for path in case.weight_paths() if cfg.get("weights") else []:
         shutil.copyfile(path, dst / path.name)

@@ -52,9 +52,14 @@ def check_finite(tensor: Tensor, name: str) -> Tensor:
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "an object"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 def _expected(tp: Any) -> str:
@@ -137,7 +142,9 @@ def check_config_dict(
         ValueError: not an object, unknown keys, missing keys, or a value of the wrong type.
     """
     if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a JSON object of {cls.__name__} settings, got {_type_name(data)}")
+        raise ValueError(
+            f"{source}: expected a JSON object of {cls.__name__} settings, got {_type_name(data)}"
+        )
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(data) - set(fields))
@@ -214,11 +221,17 @@ def resolve_device(device: str | torch.device | None, default: str = "cpu") -> t
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"device {device!r} is not a device: use 'cpu', 'cuda', 'cuda:N' or 'auto'") from None
+        raise ValueError(
+            f"device {device!r} is not a device: use 'cpu', 'cuda', 'cuda:N' or 'auto'"
+        ) from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
-            raise ValueError(f"device {str(device)!r} requested but CUDA is not available ({why}); use device='cpu'")
+            raise ValueError(
+                f"device {str(device)!r} requested but CUDA is not available ({why}); use device='cpu'"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+            raise ValueError(
+                f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) are visible"
+            )
     return dev

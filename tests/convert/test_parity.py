@@ -51,7 +51,9 @@ def test_parity_with_original(reference_case: FixtureCase) -> None:
     assert reference_case.kind in KNOWN_KINDS
     result = check_fixture(reference_case.folder)
     assert result.n_values > 0
-    assert result.max_abs_diff <= 1e-4, f"{reference_case.name}: max |ours - original| = {result.max_abs_diff}"
+    assert result.max_abs_diff <= 1e-4, (
+        f"{reference_case.name}: max |ours - original| = {result.max_abs_diff}"
+    )
 
 
 def test_bundled_copy_is_exact_subset_of_the_full_set(
@@ -60,7 +62,9 @@ def test_bundled_copy_is_exact_subset_of_the_full_set(
     """Every value of the compact copy equals the full set's (weights byte for byte)."""
     full = full_fixtures("nvidia-vid2vid")
     if full is None:
-        pytest.skip("full nvidia-vid2vid set not beside this checkout (fresh clone): compact copy checked alone")
+        pytest.skip(
+            "full nvidia-vid2vid set not beside this checkout (fresh clone): compact copy checked alone"
+        )
     for case in fixture_cases(fixtures_dir):
         ref = FixtureCase.read(full / case.name)
         ours, theirs = case.tensors(), ref.tensors()

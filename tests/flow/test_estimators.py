@@ -274,7 +274,9 @@ def test_estimator_interface_does_not_import_its_subclasses() -> None:
         node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
     } | {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     top_level = {
-        n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("vid2vid")
+        n.module
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("vid2vid")
     }
     assert not top_level, top_level
     forbidden = {"vid2vid.flow.raft", "vid2vid.flow.dis", "vid2vid.flow.precomputed"}

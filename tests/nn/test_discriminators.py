@@ -55,5 +55,7 @@ def test_gradients_reach_inputs() -> None:
 
 def test_temporal_discriminator_old_keyword_is_deprecated() -> None:
     with pytest.warns(DeprecationWarning, match="n_scales_temporal"):
-        d = TemporalDiscriminator(n_frames_D=3, ndf=4, n_layers=2, num_D=1, norm="instance", n_temporal_scales=3)
+        d = TemporalDiscriminator(
+            n_frames_D=3, ndf=4, n_layers=2, num_D=1, norm="instance", n_temporal_scales=3
+        )
     assert len(d.scales) == 3

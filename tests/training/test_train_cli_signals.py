@@ -90,7 +90,9 @@ def test_sigterm_finishes_the_iteration_saves_and_exits_cleanly(make_config, tmp
     assert not [p for p in ckpt.iterdir() if p.name.startswith(".latest")]
 
 
-def test_sigterm_to_the_process_group_with_workers_saves_and_exits_cleanly(make_config, tmp_path: Path) -> None:
+def test_sigterm_to_the_process_group_with_workers_saves_and_exits_cleanly(
+    make_config, tmp_path: Path
+) -> None:
     """``timeout`` and batch schedulers signal the whole group: the DataLoader workers too."""
     config = make_config("group", save_every=1, max_iters=10_000, n_frames_total=2, num_workers=2)
     cfg_file = save_config(config, tmp_path / "cfg.json")

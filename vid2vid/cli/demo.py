@@ -11,10 +11,10 @@ next to it and prints both paths. Example::
 from __future__ import annotations
 
 import argparse
-
-from vid2vid.cli.common import add_device_argument, check_device
 from pathlib import Path
 from typing import Any
+
+from vid2vid.cli.common import add_device_argument, check_device
 
 
 def demo_model_folder() -> Path:

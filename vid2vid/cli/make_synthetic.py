@@ -45,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the dataset of a training preset: tiny = --out data/tiny --clips 16 --frames 12 --size 128x64 "
         "(flags given explicitly win)",
     )
-    parser.add_argument("--out", default=None, help="dataset root to write, created if needed (required without --preset)")
+    parser.add_argument(
+        "--out", default=None, help="dataset root to write, created if needed (required without --preset)"
+    )
     parser.add_argument("--clips", type=_positive, default=None, help="number of clips (default 16)")
     parser.add_argument("--frames", type=_positive, default=None, help="frames per clip (default 30)")
     parser.add_argument("--size", type=_parse_size, default=None, help="WIDTHxHEIGHT (default 256x128)")

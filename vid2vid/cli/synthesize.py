@@ -61,7 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, synthesise with a progress bar, write the video; prints the output path."""
-    import torch
 
     from vid2vid.pipeline import Vid2VidPipeline
 

@@ -118,7 +118,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--vgg-weights", dest="vgg_weights", default=None, help='path, "default", "random" or "none"'
     )
-    p.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet", "--no-progress", dest="no_progress", action="store_true", help="no progress bar"
+    )
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     p.set_defaults(func=run)
 

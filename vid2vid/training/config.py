@@ -188,7 +188,9 @@ class TrainConfig:
             if expected is not None and (
                 not isinstance(value, expected) or (expected is not bool and isinstance(value, bool))
             ):
-                raise ValueError(f"{f.name} must be {expected.__name__}, got {type(value).__name__} {value!r}")
+                raise ValueError(
+                    f"{f.name} must be {expected.__name__}, got {type(value).__name__} {value!r}"
+                )
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{f.name} must be a finite number, got {value}")
         if self.model not in MODEL_KINDS:

@@ -152,7 +152,9 @@ class TrainLogger:
             return
         self.bar.update(n)
         if postfix:
-            self._postfix = {k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in list(postfix.items())[:6]}
+            self._postfix = {
+                k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in list(postfix.items())[:6]
+            }
             self._show_postfix()
 
     def set_eta(self, text: str | None) -> None:

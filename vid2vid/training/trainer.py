@@ -41,7 +41,6 @@ from vid2vid.training.eta import ScheduleETA, format_seconds
 from vid2vid.training.logging import TrainLogger, visual_grid
 from vid2vid.training.objective import FrameBatch, LossTerms, TemporalWindows, Vid2VidObjective
 from vid2vid.training.schedule import SequenceSchedule, lr_factor, sequence_schedule
-from vid2vid.training.summary import startup_summary
 from vid2vid.training.state import (
     CONFIG_FILE,
     DISCRIMINATORS_FILE,
@@ -61,6 +60,7 @@ from vid2vid.training.state import (
     save_torch_state,
     write_progress,
 )
+from vid2vid.training.summary import startup_summary
 
 __all__ = [
     "TrainerBase",
