@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ from vid2vid.model_folder import (
     save_model_folder,
 )
 from vid2vid.nn.image_generator import ImageGenerator
+from vid2vid.nn.input_window import InputWindow
 from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
 from vid2vid.pipeline_io import (
     format_output,
@@ -630,7 +630,7 @@ class Vid2VidPipeline:
             raise ValueError(
                 "this model does not use instance maps (use_instance=False): do not pass instances"
             )
-        window: deque[Tensor] = deque(maxlen=c.n_frames_G)
+        window = InputWindow(c.n_frames_G, c.n_scales)  # preallocated; each frame pooled once
         state: GeneratorState | None = None
         history: list[Tensor] = []
         features: _FeatureSampler | None = None
@@ -678,12 +678,11 @@ class Vid2VidPipeline:
                 )
             encoded = self._encode(lab, inst)
             if policy == "zeros" and state is None:
-                for _ in range(n_prev):
-                    window.append(encoded)
+                window.push(encoded[:, 0], repeat=n_prev)
                 state = self.generator.init_state(
                     None, batch, height, width, device=self.device, dtype=self.dtype
                 )
-            window.append(encoded)
+            window.push(encoded[:, 0])
             if state is None:
                 # Still inside the first n_frames_G - 1 frames of the "real"/"image_generator" policies.
                 if policy == "real":
@@ -703,7 +702,7 @@ class Vid2VidPipeline:
                     history = []
                 yield _Step(image, None, None)
                 continue
-            out, state = self.generator.step(torch.cat(list(window), dim=1), state)
+            out, state = self.generator.step(window, state)
             yield _Step(out.image, out.flow, out.weight)
         if shape is None:
             raise ValueError("labels hold no frames")
