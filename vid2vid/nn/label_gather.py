@@ -97,24 +97,20 @@ def one_hot_conv2d(
 
     rows = _pad_index(height, pad, padding_mode, ids.device)
     cols = _pad_index(width, pad, padding_mode, ids.device)
-    padded = index_ids[:, :, rows[:, None], cols[None, :]]  # (B, T, H + 2p, W + 2p)
+    index_dtype = torch.int32 if table.shape[0] < 2**31 else torch.int64
+    padded = index_ids.to(index_dtype)[:, :, rows[:, None], cols[None, :]]  # (B, T, H + 2p, W + 2p)
     # Row of class 0 for (frame t, tap ky, kx): ((t * k + ky) * k + kx) * classes.
-    base = (torch.arange(frames * taps, device=ids.device) * classes).view(frames, k, k)
+    base = (torch.arange(frames * taps, device=ids.device, dtype=index_dtype) * classes).view(frames, k, k)
     bag = frames * taps
     rows_per_chunk = max(1, _CHUNK_ELEMENTS // max(1, batch * width * bag))
     out = torch.empty(batch, height, width, out_ch, device=weight.device, dtype=weight.dtype)
     for y0 in range(0, height, rows_per_chunk):
         y1 = min(height, y0 + rows_per_chunk)
-        index = torch.stack(
-            [
-                padded[:, t, y0 + ky : y1 + ky, kx : kx + width] + base[t, ky, kx]
-                for t in range(frames)
-                for ky in range(k)
-                for kx in range(k)
-            ],
-            dim=-1,
-        )  # (B, rows, W, bag)
-        gathered = F.embedding_bag(index.reshape(-1, bag), table, mode="sum")
+        # (B, T, h, W, k, k) sliding views of the padded ids -> (B, h, W, T, k, k) bag indices.
+        patches = padded[:, :, y0 : y1 + 2 * pad].unfold(2, k, 1).unfold(3, k, 1)
+        index = torch.empty(batch, y1 - y0, width, frames, k, k, device=ids.device, dtype=index_dtype)
+        torch.add(patches.permute(0, 2, 3, 1, 4, 5), base, out=index)
+        gathered = F.embedding_bag(index.view(-1, bag), table, mode="sum")
         out[:, y0:y1] = gathered.view(batch, y1 - y0, width, out_ch)
     result = out.permute(0, 3, 1, 2)
     if extra is not None and not binary_extra:
