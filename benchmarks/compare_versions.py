@@ -7,7 +7,9 @@ for every configuration the versions run in rounds ``A B B A`` (``A`` = previous
 and ``C`` = current with the ``label_gather`` fast path when asked: ``A B C C B A``), so slow drifts
 of a shared machine hit both alike. Each run times a whole clip (``frames`` output frames after
 one warm-up frame); the ratio of a round is ``time(A) / time(B)`` (> 1: the current version is
-faster) and the report gives the median over rounds. Outputs are compared too: ``bit-identical``
+faster) and the report gives the median over rounds. Times are the process's CPU time by default
+(``--clock process``, with one thread): on a machine shared with other jobs, wall time mostly
+measures the other jobs, CPU time much less so. Outputs are compared too: ``bit-identical``
 means ``torch.equal`` on every output frame.
 
 Two paths are timed per configuration:
@@ -112,13 +114,15 @@ class Row:
     gather_max_diff: float | None = None
 
 
-def _time(fn: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
+def _time(fn: Callable[[], object], clock: Callable[[], float]) -> tuple[float, object]:
+    start = clock()
     out = fn()
-    return time.perf_counter() - start, out
+    return clock() - start, out
 
 
-def bench_config(cfg: Config, base: ModuleType, frames: int, rounds: int, gather: bool) -> list[Row]:
+def bench_config(
+    cfg: Config, base: ModuleType, frames: int, rounds: int, gather: bool, clock: Callable[[], float]
+) -> list[Row]:
     """Time the previous and the current version on one configuration, interleaved."""
     torch.manual_seed(0)
     kwargs = cfg.generator_config()
@@ -171,8 +175,7 @@ def bench_config(cfg: Config, base: ModuleType, frames: int, rounds: int, gather
         fns = {"a": run_a, "b": run_b, "c": run_c}
         for _ in range(rounds):
             for key in order:
-                times[key].append(_time(fns[key])[0])  # type: ignore[arg-type]
-        n = len(order) // 2
+                times[key].append(_time(fns[key], clock)[0])  # type: ignore[arg-type]
         # Per round: mean of each version's two runs; ratios are per round.
         per_round = {
             k: [sum(v[i * 2 : i * 2 + 2]) / 2 for i in range(rounds)] for k, v in times.items() if v
@@ -190,7 +193,6 @@ def bench_config(cfg: Config, base: ModuleType, frames: int, rounds: int, gather
                 [a / c for a, c in zip(per_round["a"], per_round["c"], strict=True)]
             )
             row.gather_max_diff = diff
-        del n
         rows.append(row)
     return rows
 
@@ -240,6 +242,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gather", action="store_true", help="also time the label_gather fast path")
     p.add_argument("--foreground", action="store_true", help="street generators with the foreground branch")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument(
+        "--clock",
+        choices=("process", "wall"),
+        default="process",
+        help="process: CPU time of this process (robust on a shared machine; use with 1 thread); wall: elapsed time",
+    )
     p.add_argument("--smoke", action="store_true", help="tiny run; baseline = this tree unless given")
     return p.parse_args(argv)
 
@@ -259,7 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_NUM_THREADS="
         f"{os.environ.get('OMP_NUM_THREADS', 'unset')}, baseline "
-        f"{args.baseline_dir or args.baseline}, {args.frames} frames per run, {args.rounds} rounds"
+        f"{args.baseline_dir or args.baseline}, {args.frames} frames per run, {args.rounds} rounds, "
+        f"clock: {'process CPU time' if args.clock == 'process' else 'wall time'}"
     )
     print()
     print(HEADER, flush=True)
@@ -271,7 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         importlib.import_module(f"{BASE_PACKAGE}.nn")
         importlib.import_module(f"{BASE_PACKAGE}.pipeline")
         for cfg in args.configs:
-            for row in bench_config(cfg, base, args.frames, args.rounds, args.gather):
+            clock = time.process_time if args.clock == "process" else time.perf_counter
+            for row in bench_config(cfg, base, args.frames, args.rounds, args.gather, clock):
                 all_identical &= row.identical
                 print(format_row(row), flush=True)
     return 0 if all_identical else 1

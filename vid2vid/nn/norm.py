@@ -19,6 +19,7 @@ copies gives bit-identical outputs, faster.
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -42,10 +43,11 @@ class InstanceNorm2d(nn.InstanceNorm2d):
     by ``F.batch_norm`` with per-call statistics (the kernel ``F.instance_norm`` itself ends in,
     so outputs and gradients are bit-identical); larger batches, unbatched ``(C, H, W)`` inputs,
     non-contiguous (e.g. channels-last) inputs and layers tracking running statistics take
-    ``torch.nn.InstanceNorm2d``'s path. (Channels-last inputs go through the contiguous kernel on
-    purpose: the channels-last batch-norm kernel rounds the mean of a constant plane, and
-    normalising a near-constant plane — the encoder of an all-zero history — amplifies that
-    rounding by ``1 / sqrt(eps)`` per layer.)
+    ``torch.nn.InstanceNorm2d``'s path. On CPU, channels-last inputs go through the contiguous
+    kernel on purpose, as before: the CPU channels-last batch-norm kernel rounds the mean of a
+    constant plane, and normalising a near-constant plane (the encoder of an all-zero history)
+    amplifies that rounding by ``1 / sqrt(eps)`` per layer. On CUDA, channels-last inputs stay
+    channels-last (the point of that format there; CUDA reductions are not bit-exact anyway).
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's argument name
@@ -53,7 +55,10 @@ class InstanceNorm2d(nn.InstanceNorm2d):
             input.dim() == 4
             and input.shape[0] == 1
             and not self.track_running_stats
-            and input.is_contiguous()
+            and (
+                input.is_contiguous()
+                or (input.is_cuda and input.is_contiguous(memory_format=torch.channels_last))
+            )
         ):
             if input.shape[1] != self.num_features:
                 raise ValueError(
