@@ -228,6 +228,9 @@ class SequentialGenerator(nn.Module):
                 )
             )
         self.scales = nn.ModuleList(scales)
+        # Foreground class ids as a device tensor (not saved): indexing with it needs no
+        # host-to-device copy per call (CUDA-graph capture forbids those).
+        self.register_buffer("fg_index", torch.tensor(c.fg_labels, dtype=torch.long), persistent=False)
 
     # ------------------------------------------------------------------ inputs
     def encode_inputs(
@@ -267,7 +270,7 @@ class SequentialGenerator(nn.Module):
 
     def _foreground_mask(self, window: Tensor) -> Tensor:
         # window: (B, T, C, h, w) encoded; mask of the newest frame, (B, 1, h, w) clamped to [0, 1].
-        channels = window[:, -1, self.config.fg_labels]
+        channels = window[:, -1].index_select(1, self.fg_index)
         return channels.sum(dim=1, keepdim=True).clamp(0, 1)
 
     # ----------------------------------------------------------------- forward
