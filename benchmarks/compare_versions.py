@@ -177,9 +177,7 @@ def bench_config(
             for key in order:
                 times[key].append(_time(fns[key], clock)[0])  # type: ignore[arg-type]
         # Per round: mean of each version's two runs; ratios are per round.
-        per_round = {
-            k: [sum(v[i * 2 : i * 2 + 2]) / 2 for i in range(rounds)] for k, v in times.items() if v
-        }
+        per_round = {k: [sum(v[i * 2 : i * 2 + 2]) / 2 for i in range(rounds)] for k, v in times.items() if v}
         ratios = [a / b for a, b in zip(per_round["a"], per_round["b"], strict=True)]
         row = Row(
             cfg.name, path,

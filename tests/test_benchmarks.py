@@ -33,7 +33,10 @@ def test_gpu_check_smoke_writes_every_section(
     assert report["mode"] == "smoke" and report["device"]["device"] == "cpu"
     # parity: the two smoke fixtures, converted and replayed through the device-aware path
     parity = report["parity"]
-    assert parity["all_pass"] and [r["fixture"] for r in parity["fixtures"]] == ["d_multiscale_3", "e_instance_encoder"]
+    assert parity["all_pass"] and [r["fixture"] for r in parity["fixtures"]] == [
+        "d_multiscale_3",
+        "e_instance_encoder",
+    ]
     assert all(r["max_abs_diff"] <= 1e-4 and r["values"] > 0 for r in parity["fixtures"])
     # precision: bf16 against fp32 on the trained demo model, per frame
     bf16 = report["precision"]["dtypes"]["bfloat16"]
@@ -43,7 +46,9 @@ def test_gpu_check_smoke_writes_every_section(
     rows = report["speed"]["rows"]
     assert len(rows) == 2 * 2 * 4
     eager = [r for r in rows if r["mode"] == "eager" and r["status"] == "ok"]
-    assert eager and all(r["frames_per_s"] > 0 and r["gflop_per_frame"] > 0 and r["peak_mib"] > 0 for r in eager)
+    assert eager and all(
+        r["frames_per_s"] > 0 and r["gflop_per_frame"] > 0 and r["peak_mib"] > 0 for r in eager
+    )
     assert all(r["max_abs_vs_eager"] == 0.0 for r in eager)
     assert all(r["status"] == "not run (CUDA only)" for r in rows if r["mode"] == "cuda_graphs")
     # pipeline: every frame went through decode -> pipeline -> encode
@@ -60,7 +65,16 @@ def test_gpu_check_records_a_failing_section(tmp_path: Path, monkeypatch: pytest
     gpu_check = load_benchmark("gpu_check", monkeypatch)
     out = tmp_path / "report"
     code = gpu_check.main(
-        ["--smoke", "--out", str(out), "--fixtures", str(tmp_path / "missing"), "--sections", "parity", "--quiet"]
+        [
+            "--smoke",
+            "--out",
+            str(out),
+            "--fixtures",
+            str(tmp_path / "missing"),
+            "--sections",
+            "parity",
+            "--quiet",
+        ]
     )
     assert code == 1
     report = json.loads((out / "report.json").read_text())

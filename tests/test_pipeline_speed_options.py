@@ -22,7 +22,9 @@ def street_pipeline(n_scales: int = 2) -> Vid2VidPipeline:
 
 def street_clip(t: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(5)
-    labels = torch.randint(0, 6, (t, H // 4, W // 4), generator=g).repeat_interleave(4, 1).repeat_interleave(4, 2)
+    labels = (
+        torch.randint(0, 6, (t, H // 4, W // 4), generator=g).repeat_interleave(4, 1).repeat_interleave(4, 2)
+    )
     return labels, labels * 1000 + (torch.arange(W) // 16)
 
 

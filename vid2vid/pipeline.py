@@ -45,8 +45,8 @@ from vid2vid.model_folder import (
     load_model_folder,
     save_model_folder,
 )
-from vid2vid.nn.image_generator import ImageGenerator
 from vid2vid.nn.graphed_step import GraphedGeneratorStep
+from vid2vid.nn.image_generator import ImageGenerator
 from vid2vid.nn.input_window import InputWindow
 from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
 from vid2vid.pipeline_io import (
@@ -460,9 +460,13 @@ class Vid2VidPipeline:
         of the time (see docs/performance.md). Not combinable with CUDA graphs.
         """
         if enabled and self.config.label_nc == 0:
-            raise ValueError("label_gather needs a label model (label_nc > 0); this one takes continuous inputs")
+            raise ValueError(
+                "label_gather needs a label model (label_nc > 0); this one takes continuous inputs"
+            )
         if enabled and self._graphed is not None:
-            raise ValueError("label_gather cannot be combined with CUDA graphs (it checks its input on the host)")
+            raise ValueError(
+                "label_gather cannot be combined with CUDA graphs (it checks its input on the host)"
+            )
         self._label_gather = enabled
         return self
 

@@ -12,8 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import vid2vid.nn.label_gather as label_gather_module
-from vid2vid.data.labels import encode_label_map
-from vid2vid.nn import InputWindow, SequentialGenerator, SequentialGeneratorConfig, build_pyramid
+from vid2vid.nn import InputWindow, SequentialGenerator, build_pyramid
 from vid2vid.nn.composite_generator import CompositeGenerator
 from vid2vid.nn.label_gather import one_hot_conv2d
 from vid2vid.nn.norm import InstanceNorm2d, make_norm
@@ -22,7 +21,9 @@ TINY = {"ngf": 8, "n_downsample": 2, "n_blocks": 2, "n_blocks_local": 1}
 STREET = dict(label_nc=6, use_instance=True, n_scales=2, use_foreground=True, fg_labels=[2], **TINY)
 
 
-def blocky_labels(batch: int, length: int, height: int, width: int, label_nc: int, seed: int = 1) -> torch.Tensor:
+def blocky_labels(
+    batch: int, length: int, height: int, width: int, label_nc: int, seed: int = 1
+) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, label_nc, (batch, length, height // 4, width // 4), generator=g)
     return ids.repeat_interleave(4, -2).repeat_interleave(4, -1)
@@ -175,7 +176,12 @@ def test_forward_checks_a_window_pyramid() -> None:
 # ------------------------------------------------------------------------------------ label gather
 @pytest.mark.parametrize(
     ("extra_kind", "mode", "batch"),
-    [("binary", "reflect", 1), ("none", "reflect", 2), ("continuous", "reflect", 1), ("binary", "replicate", 2)],
+    [
+        ("binary", "reflect", 1),
+        ("none", "reflect", 2),
+        ("continuous", "reflect", 1),
+        ("binary", "replicate", 2),
+    ],
 )
 def test_one_hot_conv2d_equals_the_convolution(extra_kind: str, mode: str, batch: int) -> None:
     g = torch.Generator().manual_seed(2)
@@ -185,9 +191,13 @@ def test_one_hot_conv2d_equals_the_convolution(extra_kind: str, mode: str, batch
         extra = (torch.rand(batch, 3, 1, 12, 20, generator=g) > 0.7).float()
     elif extra_kind == "continuous":
         extra = torch.rand(batch, 3, 2, 12, 20, generator=g)
-    x = torch.cat([F.one_hot(ids, 7).permute(0, 1, 4, 2, 3).float()] + ([extra] if extra is not None else []), 2)
+    x = torch.cat(
+        [F.one_hot(ids, 7).permute(0, 1, 4, 2, 3).float()] + ([extra] if extra is not None else []), 2
+    )
     fan_in = x.shape[1] * x.shape[2] * 49
-    weight = torch.randn(10, x.shape[1] * x.shape[2], 7, 7, generator=g) / fan_in**0.5  # PyTorch-like init scale
+    weight = (
+        torch.randn(10, x.shape[1] * x.shape[2], 7, 7, generator=g) / fan_in**0.5
+    )  # PyTorch-like init scale
     bias = torch.randn(10, generator=g)
     expected = F.conv2d(F.pad(x.flatten(1, 2), (3, 3, 3, 3), mode=mode), weight, bias)
     got = one_hot_conv2d(ids, extra, weight, bias, 7, padding_mode=mode)
@@ -203,7 +213,9 @@ def test_one_hot_conv2d_chunks_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(label_gather_module, "_CHUNK_ELEMENTS", 50)  # a few rows per chunk
     assert torch.equal(one_hot_conv2d(ids, None, weight, None, 5), whole)
     x = F.one_hot(ids, 5).permute(0, 1, 4, 2, 3).float().flatten(1, 2)
-    torch.testing.assert_close(whole, F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), weight), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        whole, F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), weight), atol=1e-5, rtol=0
+    )
 
 
 def test_one_hot_conv2d_errors() -> None:
@@ -249,7 +261,9 @@ def test_label_gather_on_a_converted_original_generator(fixtures_dir: Path) -> N
 
     folder = fixtures_dir / "g_city_s2_d2"
     cfg = json.loads((folder / "config.json").read_text())
-    model, _ = convert_original("vid2vid_generator", cfg, [load_original_state_dict(folder / w) for w in cfg["weights"]])
+    model, _ = convert_original(
+        "vid2vid_generator", cfg, [load_original_state_dict(folder / w) for w in cfg["weights"]]
+    )
     io = load_state_dict(folder / "io.safetensors")
     x = model.encode_inputs(io["labels"][None, :3], io["instances"][None, :3])
     state = model.init_state(io["real"][None, :2])

@@ -82,7 +82,9 @@ def run_fixture(
             }
             return ours, {k: expected_io[k] for k in ours}
         if kind == "instance_feature_encoder":
-            return {"expected": model(io["image"], io["instances"]).cpu()}, {"expected": expected_io["expected"]}
+            return {"expected": model(io["image"], io["instances"]).cpu()}, {
+                "expected": expected_io["expected"]
+            }
     raise ValueError(f"fixture {folder} has unknown kind {kind!r}")
 
 

@@ -67,8 +67,12 @@ def one_hot_conv2d(
         raise ValueError(f"ids must be (B, T, H, W) int64, got {tuple(ids.shape)} {ids.dtype}")
     batch, frames, height, width = ids.shape
     n_extra = 0 if extra is None else extra.shape[2]
-    if extra is not None and (extra.dim() != 5 or extra.shape[:2] != ids.shape[:2] or extra.shape[-2:] != ids.shape[-2:]):
-        raise ValueError(f"extra must be (B={batch}, T={frames}, E, {height}, {width}), got {tuple(extra.shape)}")
+    if extra is not None and (
+        extra.dim() != 5 or extra.shape[:2] != ids.shape[:2] or extra.shape[-2:] != ids.shape[-2:]
+    ):
+        raise ValueError(
+            f"extra must be (B={batch}, T={frames}, E, {height}, {width}), got {tuple(extra.shape)}"
+        )
     out_ch, in_ch, k, k2 = weight.shape
     if k != k2 or k % 2 == 0:
         raise ValueError(f"the kernel must be square with an odd size, got {k}x{k2}")
@@ -83,9 +87,7 @@ def one_hot_conv2d(
     # One table row per (frame, tap, class): (T * taps * classes, O).
     table = w[:, :, :num_classes].permute(1, 3, 4, 2, 0).reshape(frames * taps, num_classes, out_ch)
     index_ids = ids
-    binary_extra = (
-        extra is not None and n_extra == 1 and bool(((extra == 0) | (extra == 1)).all())
-    )
+    binary_extra = extra is not None and n_extra == 1 and bool(((extra == 0) | (extra == 1)).all())
     if binary_extra:
         # A binary extra channel (instance edges) doubles the classes: row (c, 1) = column c + edge column.
         assert extra is not None

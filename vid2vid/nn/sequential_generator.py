@@ -330,7 +330,9 @@ class SequentialGenerator(nn.Module):
             if tuple(h.shape) != expected:
                 raise ValueError(f"history[{s}] must be {expected}, got {tuple(h.shape)}")
         if label_gather and c.label_nc == 0:
-            raise ValueError("label_gather needs a label model (label_nc > 0); this one takes continuous inputs")
+            raise ValueError(
+                "label_gather needs a label model (label_nc > 0); this one takes continuous inputs"
+            )
 
         window_pyramid = levels if levels is not None else build_pyramid(finest, c.n_scales)
         coarse: CompositeFeatures | None = None
