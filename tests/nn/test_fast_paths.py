@@ -256,15 +256,15 @@ def test_label_gather_step_stays_within_float_rounding() -> None:
 def test_label_gather_on_a_converted_original_generator(fixtures_dir: Path) -> None:
     """One step on the original's weights: the gather path stays within 1e-4 of the exact path,
     no further than a float64-exact first layer moves it (the float32 noise floor of the net)."""
-    from vid2vid.checkpoint import load_state_dict
     from vid2vid.convert import convert_original, load_original_state_dict
+    from vid2vid.reference_fixtures import read_fixture_tensors
 
-    folder = fixtures_dir / "g_city_s2_d2"
+    folder = fixtures_dir / "g_city_s3_d2"  # carried in tests/fixtures
     cfg = json.loads((folder / "config.json").read_text())
     model, _ = convert_original(
         "vid2vid_generator", cfg, [load_original_state_dict(folder / w) for w in cfg["weights"]]
     )
-    io = load_state_dict(folder / "io.safetensors")
+    io = read_fixture_tensors(folder / "io.safetensors")
     x = model.encode_inputs(io["labels"][None, :3], io["instances"][None, :3])
     state = model.init_state(io["real"][None, :2])
     conv = model.scales[-1].label_encoder.stem.conv
