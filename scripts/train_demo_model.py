@@ -126,6 +126,7 @@ def export(checkpoint_model: Path, out: Path) -> Path:
             "global_step": trained.get("global_step"),
             "epoch": trained.get("epoch"),
             "weights_dtype": "float16",
+            "size": {"width": 128, "height": 64},
             "config": DEMO_TRAIN_CONFIG,
         },
     }

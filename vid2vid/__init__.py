@@ -5,6 +5,7 @@ The public surface is deliberately small:
 - ``vid2vid.Vid2VidPipeline``: load a model (local folder or Hub), synthesise and stream videos.
 - ``vid2vid.Pix2PixHDPipeline``: image-to-image synthesis with a pix2pixHD model (single images or
   clips frame by frame); ``Vid2VidPipeline.from_pretrained`` returns one for image-model folders.
+- ``vid2vid.DEMO_MODEL``: the bundled demo model folder (offline quick start).
 - ``vid2vid.nn``: the networks (generators, discriminators, instance feature encoder).
 - ``vid2vid.flow``: backward warping, flow confidence, flow colouring, flow estimators.
 - ``vid2vid.data``: label encoding, datasets and video I/O.
@@ -15,11 +16,21 @@ The public surface is deliberately small:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "Vid2VidPipeline", "Vid2VidPipelineOutput", "Pix2PixHDPipeline"]
+__all__ = ["__version__", "DEMO_MODEL", "Vid2VidPipeline", "Vid2VidPipelineOutput", "Pix2PixHDPipeline"]
+
+DEMO_MODEL: str = str(Path(__file__).resolve().parent / "assets" / "demo")
+"""The small demo model shipped in the package (a model folder, offline, CPU-friendly).
+
+Trained on the procedural street scenes of ``vid2vid make-synthetic`` at 128x64 (35 label ids,
+instance maps, starts from zeros)::
+
+    pipe = Vid2VidPipeline.from_pretrained(vid2vid.DEMO_MODEL, device="cpu")
+"""
 
 _LAZY = {
     "Vid2VidPipeline": "vid2vid.pipeline",

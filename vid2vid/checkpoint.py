@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from vid2vid.atomic import atomic_path, atomic_write_text
+from vid2vid.validation import check_finite
 
 __all__ = [
     "write_json",
@@ -40,7 +41,9 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"config file not found: {path}")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path} is not UTF-8 text (byte {err.start}): expected a UTF-8 JSON file") from err
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON: {err}") from err
     if not isinstance(data, dict):
@@ -102,6 +105,17 @@ def load_state_dict_strict(module: nn.Module, state: Mapping[str, Tensor], sourc
     ]
     if wrong:
         raise ValueError(f"{source} has tensors of the wrong shape for {type(module).__name__}: {wrong}")
+    wrong_dtype = [
+        f"{k}: {state[k].dtype} (expected floating point)"
+        for k in own
+        if own[k].is_floating_point() and not state[k].is_floating_point()
+    ]
+    if wrong_dtype:
+        raise ValueError(
+            f"{source} has tensors of the wrong dtype for {type(module).__name__}: {wrong_dtype}"
+        )
+    for k in own:
+        check_finite(state[k], f"{source}: tensor {k}")
     module.load_state_dict(dict(state), strict=True)
     return module
 

@@ -52,6 +52,7 @@ from vid2vid.nn.feature_image_generator import FeatureImageGenerator, FeatureIma
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.nn.sequential_generator import SequentialGenerator, SequentialGeneratorConfig
+from vid2vid.validation import check_config_dict
 
 __all__ = [
     "CONFIG_FILE",
@@ -261,6 +262,29 @@ def save_model_folder(
     return folder
 
 
+# The settings every saved model folder states (the fields of each config when this check was
+# written). Fields added to the configs later may be missing from older folders: they take their
+# defaults, which by construction reproduce the older behaviour.
+_REQUIRED_KEYS: dict[str, frozenset[str]] = {
+    "SequentialGeneratorConfig": frozenset(
+        "label_nc input_nc use_instance output_nc n_frames_G ngf n_downsample n_blocks n_blocks_local "
+        "n_scales norm padding_type no_flow use_foreground fg_labels no_first_frame".split()
+    ),
+    "ImageGeneratorConfig": frozenset(
+        "input_nc output_nc ngf n_downsample n_blocks n_local_enhancers n_blocks_local norm padding_type".split()
+    ),
+}
+
+
+def _checked(cls: type, data: Any, source: str) -> dict[str, Any]:
+    """``data`` type-checked against ``cls``'s fields, with every required setting present."""
+    from dataclasses import fields
+
+    required = _REQUIRED_KEYS.get(cls.__name__, frozenset())
+    optional = frozenset(f.name for f in fields(cls)) - required
+    return check_config_dict(cls, data, source, require_all=True, optional=optional)
+
+
 def load_model_folder(
     folder: str | os.PathLike[str], device: str | torch.device = "cpu", dtype: torch.dtype | None = None
 ) -> ModelFolder:
@@ -274,10 +298,14 @@ def load_model_folder(
         raise ValueError(f"{folder / CONFIG_FILE}: model_type is {model_type!r}, expected {MODEL_TYPE!r}")
     if "config" not in config:
         raise KeyError(f"{folder / CONFIG_FILE} has no 'config' entry (the generator's arguments)")
-    generator = SequentialGenerator(SequentialGeneratorConfig.from_dict(config["config"]))
+    generator = SequentialGenerator(
+        SequentialGeneratorConfig(
+            **_checked(SequentialGeneratorConfig, config["config"], f"{folder / CONFIG_FILE}: config")
+        )
+    )
     load_module_weights(generator, folder / MODEL_FILE)
     first_frame = config.get("first_frame", "real")
-    if first_frame not in FIRST_FRAME_POLICIES:
+    if not isinstance(first_frame, str) or first_frame not in FIRST_FRAME_POLICIES:
         raise ValueError(
             f"{folder / CONFIG_FILE}: first_frame must be one of {FIRST_FRAME_POLICIES}, got {first_frame!r}"
         )
@@ -287,13 +315,17 @@ def load_model_folder(
     if (folder / FIRST_FRAME_DIR).is_dir():
         sub_path = folder / FIRST_FRAME_DIR / CONFIG_FILE
         sub = read_json(sub_path)
+        if "config" not in sub:
+            raise KeyError(f"{sub_path} has no 'config' entry (the first-frame image generator's arguments)")
         sub_type = sub.get("model_type", "pix2pixhd_generator")
         if sub_type not in _IMAGE_MODEL_TYPES:
             raise ValueError(
                 f"{sub_path}: model_type must be one of {sorted(_IMAGE_MODEL_TYPES)}, got {sub_type!r}"
             )
         module_cls, config_cls = _IMAGE_MODEL_TYPES[sub_type]
-        image_generator = module_cls(config_cls.from_dict(sub["config"]))
+        image_generator = module_cls(
+            config_cls.from_dict(_checked(config_cls, sub["config"], f"{sub_path}: config"))
+        )
         load_module_weights(image_generator, folder / FIRST_FRAME_DIR / MODEL_FILE)
         first_frame_input = sub.get("input", "encoded")
         feature_choice = sub.get("feature_choice", "random")

@@ -72,6 +72,7 @@ from vid2vid.pipeline_io import (
     streamed_frame,
 )
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
+from vid2vid.validation import resolve_device
 
 if TYPE_CHECKING:  # pragma: no cover
     from vid2vid.pipelines.image import Pix2PixHDPipeline
@@ -138,7 +139,8 @@ def resolve_model_folder(
     """A local model folder, or the snapshot folder of a Hub repo (downloaded or from the cache).
 
     Args:
-        repo_id_or_path: an existing local folder, or a Hub repo id ``"org/name"``.
+        repo_id_or_path: an existing local model folder (or a training run / checkpoint folder:
+            its ``model/`` or ``latest/model/``), or a Hub repo id ``"org/name"``.
         revision: branch, tag or commit hash (Hub only).
         token: Hub token (``None``: the stored login / ``HF_TOKEN``).
         cache_dir: Hub cache folder (``None``: ``HF_HUB_CACHE`` from the environment, read at call
@@ -154,6 +156,11 @@ def resolve_model_folder(
     if path.is_dir():
         if revision is not None:
             raise ValueError(f"revision={revision!r} only applies to Hub repos, but {path} is a local folder")
+        # A training run's folder (checkpoints/x) or checkpoint (checkpoints/x/latest) holds the
+        # model folder in model/: accept them as a user would expect.
+        for candidate in (path, path / "model", path / "latest" / "model"):
+            if (candidate / "config.json").is_file():
+                return candidate
         return path
     text = str(repo_id_or_path)
     if not _REPO_ID.match(text) or path.exists() or text.startswith((".", "/", "~")):
@@ -198,6 +205,25 @@ def _hub_license(license_text: str | None) -> str:
     return "other"
 
 
+def _card_call(pipe: Vid2VidPipeline) -> list[str]:
+    """The model card's call, with exactly the inputs this model takes."""
+    c = pipe.config
+    size = pipe.training_size
+    hw = f"{size[1]}, {size[0]}" if size else "H, W"
+    if c.label_nc:
+        lines = [f"# labels: (T, {hw}) int64 class ids in [0, {c.label_nc})"]
+    else:
+        lines = [f"# labels: (T, {c.input_nc}, {hw}) float in [0, 1] (continuous input maps)"]
+    args = ["labels"]
+    if c.use_instance:
+        lines.append(f"# instances: (T, {hw}) int64 instance ids (object ids: class_id * 1000 + k)")
+        args.append("instances=instances")
+    if pipe.first_frame == "real":
+        lines.append(f"# first_frames: ({c.n_frames_G - 1}, 3, {hw}) float in [0, 1], the real first frames")
+        args.append("first_frames=first_frames")
+    return [*lines, f"out = pipe({', '.join(args)})  # out.frames: (T, 3, {hw}) in [0, 1]"]
+
+
 def _model_card(pipe: Vid2VidPipeline) -> str:
     meta = pipe.metadata
     license_text = meta.get("license")
@@ -220,7 +246,8 @@ def _model_card(pipe: Vid2VidPipeline) -> str:
         "```python",
         "from vid2vid import Vid2VidPipeline",
         'pipe = Vid2VidPipeline.from_pretrained("<this repo>")',
-        "out = pipe(labels)  # labels: (T, H, W) int64 class ids",
+        *_card_call(pipe),
+        'pipe.save_video(out, "out.mp4")',
         "```",
         "",
         f"- inputs: {'label maps with ' + str(c.label_nc) + ' classes' if c.label_nc else str(c.input_nc) + '-channel continuous maps'}"
@@ -401,7 +428,7 @@ class Vid2VidPipeline:
             return Pix2PixHDPipeline.from_pretrained(
                 folder, device=device, dtype=dtype, channels_last=channels_last, compile=compile
             )
-        dev = torch.device(device) if device is not None else torch.device("cpu")
+        dev = resolve_device(device)
         dt = _resolve_dtype(dtype) or torch.float32
         _check_device_dtype(dev, dt)
         pipe = cls.from_model_folder(load_model_folder(folder, device=dev, dtype=dt))
@@ -498,6 +525,29 @@ class Vid2VidPipeline:
         return c.frame_nc
 
     @property
+    def training_size(self) -> tuple[int, int] | None:
+        """``(width, height)`` of the frames the model was trained on, when its folder records it."""
+        size = (self.metadata.get("training") or {}).get("size")
+        if (
+            isinstance(size, Mapping)
+            and isinstance(size.get("width"), int)
+            and isinstance(size.get("height"), int)
+        ):
+            return size["width"], size["height"]
+        return None
+
+    def __repr__(self) -> str:
+        c = self.config
+        inputs = f"label_nc={c.label_nc}" if c.label_nc else f"input_nc={c.input_nc}"
+        size = self.training_size
+        trained = f", trained at {size[0]}x{size[1]}" if size else ""
+        return (
+            f"{type(self).__name__}({inputs}, use_instance={c.use_instance}, first_frame={self.first_frame!r}, "
+            f"n_scales={c.n_scales}, ngf={c.ngf}, device={self.device}, dtype={self.dtype}"
+            f"{', image_generator' if self.image_generator is not None else ''}{trained})"
+        )
+
+    @property
     def feature_channels(self) -> int:
         """Instance-feature channels the image generator consumes (0 without features)."""
         ig = self.image_generator
@@ -516,7 +566,7 @@ class Vid2VidPipeline:
         self, device: str | torch.device | None = None, dtype: torch.dtype | str | None = None
     ) -> Vid2VidPipeline:
         """Move the networks (``float16`` is refused on CPU); returns ``self`` like diffusers."""
-        dev = torch.device(device) if device is not None else self.device
+        dev = resolve_device(device) if device is not None else self.device
         dt = _resolve_dtype(dtype) or self.dtype
         _check_device_dtype(dev, dt)
         fmt = torch.channels_last if self._channels_last else None
@@ -622,6 +672,7 @@ class Vid2VidPipeline:
         first_index = self._first_index(policy)
         if length <= first_index:
             raise ValueError(self._too_short_message(length))
+        self._check_memory(batch, length, height, width, return_flows)
 
         total = length - first_index
         with torch.inference_mode():
@@ -762,6 +813,30 @@ class Vid2VidPipeline:
             f"the first output is frame {tg - 1}, conditioned on frames 0..{tg - 1} (as the original's test.py)"
         )
 
+    def _check_memory(self, batch: int, length: int, height: int, width: int, return_flows: bool) -> None:
+        """Fail up front when the output (float32, on the CPU) or one step cannot fit in memory."""
+        from vid2vid.validation import check_memory
+
+        per_frame = (3 + (3 if return_flows else 0)) * height * width * 4
+        check_memory(
+            batch * length * per_frame,
+            f"the output of {batch} clip(s) x {length} frames of {width}x{height}",
+            "cpu",
+            hint="use pipe.stream(...) for constant memory, fewer frames or a smaller size",
+        )
+        # A lower bound of one step's working set: its stacked input window and the two
+        # full-resolution encoder outputs of the finest scale (never a false alarm).
+        c = self.config
+        itemsize = torch.empty((), dtype=self.dtype).element_size()
+        finest = c.ngf // 2 ** (c.n_scales - 1)
+        channels = c.n_frames_G * (c.label_nc + c.input_nc + 1) + 2 * finest
+        check_memory(
+            channels * batch * height * width * itemsize,
+            f"one step at {width}x{height} (batch {batch})",
+            self.device,
+            hint="use a smaller size or batch",
+        )
+
     def _first_frames_tensor(
         self, value: Any, batch: int, height: int, width: int, value_range: tuple[float, float] = (0.0, 1.0)
     ) -> Tensor:
@@ -860,6 +935,13 @@ class Vid2VidPipeline:
             if shape is None:
                 shape = (batch, height, width)
                 self.generator.check_size(height, width)
+                trained = self.training_size
+                if trained is not None and trained != (width, height):
+                    warnings.warn(
+                        f"synthesising {width}x{height} frames with a model trained on {trained[0]}x{trained[1]}: "
+                        "expect lower quality (resize the inputs to the training size)",
+                        stacklevel=3,
+                    )
                 first_t = first(batch, height, width) if callable(first) else first
                 if policy == "real" and first_t is None:
                     raise ValueError(

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
+from vid2vid.validation import check_finite
 
 __all__ = [
     "id_clip",
@@ -153,6 +154,7 @@ def float_frames(
         raise ValueError(
             f"float {name} must be channels-first (..., {channels}, H, W), got {tuple(tensor.shape)}"
         )
+    check_finite(tensor, f"float {name}")
     if tensor.numel() and (float(tensor.min()) < lo - 1e-3 or float(tensor.max()) > hi + 1e-3):
         raise ValueError(
             f"float {name} must lie in {span}, got values in "
@@ -328,6 +330,19 @@ def frames_to_uint8(output: Vid2VidPipelineOutput | Any, clip_index: int | None 
         array = frames
     else:
         raise ValueError(f"cannot write frames of type {type(frames).__name__}")
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"frames must be float in [0, 1] or uint8, got dtype {array.dtype}")
+    if array.size and not np.isfinite(array).all():
+        raise ValueError(
+            f"frames hold {int((~np.isfinite(array)).sum())} NaN/inf value(s): refusing to write a broken video"
+        )
+    if array.size and (array.min() < -1e-3 or array.max() > 1 + 1e-3):
+        raise ValueError(
+            f"frames must lie in [0, 1], got values in [{float(array.min()):.3g}, {float(array.max()):.3g}] "
+            "(frames in [-1, 1]? map them with (x + 1) / 2)"
+        )
     return np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 

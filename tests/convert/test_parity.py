@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 
 from vid2vid.cli.main import main
 from vid2vid.convert import (
@@ -19,37 +21,96 @@ from vid2vid.convert import (
 )
 from vid2vid.convert.parity import check_fixture, run_fixture
 from vid2vid.model_folder import load_model_folder
+from vid2vid.reference_fixtures import FixtureCase, compact_fixture_case, fixture_cases
 
-FIXTURE_NAMES = [
-    "d_multiscale_3",
-    "d_temporal_2",
-    "e_instance_encoder",
-    "g_city_s1_d2_noflow",
-    "g_city_s1_d3",
-    "g_city_s2_d2",
-    "g_city_s3_d2",
-    "g_face_s1_d3",
-    "g_pose_s2_d2_nofirst",
-    "p2phd_global_d3",
-    "p2phd_local_d3",
-]
+KNOWN_KINDS = {
+    "vid2vid_generator",
+    "pix2pixhd_global",
+    "pix2pixhd_local",
+    "multiscale_patch_discriminator",
+    "instance_feature_encoder",
+}
 
 
-def test_every_fixture_is_covered(fixtures_dir: Path) -> None:
-    found = sorted(p.name for p in fixtures_dir.iterdir() if (p / "config.json").is_file())
-    assert found == sorted(FIXTURE_NAMES)
+def test_bundled_copy_covers_every_kind_and_generator_branch(fixtures_dir: Path) -> None:
+    """The compact copy a fresh clone checks exercises every network kind the fixtures have but
+    pix2pixHD's local enhancer (11.7 MB of weights, checked in the full set), and every branch of
+    the generator's replay: local scales, foreground, no flow, no first frames, continuous inputs."""
+    cases = fixture_cases(fixtures_dir)
+    assert {c.kind for c in cases} == KNOWN_KINDS - {"pix2pixhd_local"}
+    gens = [c.config for c in cases if c.kind == "vid2vid_generator"]
+    assert max(g["n_scales_spatial"] for g in gens) == 3
+    assert any(g["fg"] for g in gens) and any(g["no_flow"] for g in gens)
+    assert any(g["no_first_img"] for g in gens) and any(g["label_nc"] == 0 for g in gens)
+    # Enough windows that the history is made of generated frames only.
+    assert all(g["generated_windows"] >= g["n_frames_G"] for g in gens)
 
 
-@pytest.mark.parametrize("name", FIXTURE_NAMES)
-def test_parity_with_original(fixtures_dir: Path, name: str) -> None:
-    result = check_fixture(fixtures_dir / name)
+@pytest.mark.fixture_set("nvidia-vid2vid")
+def test_parity_with_original(reference_case: FixtureCase) -> None:
+    assert reference_case.kind in KNOWN_KINDS
+    result = check_fixture(reference_case.folder)
     assert result.n_values > 0
-    assert result.max_abs_diff <= 1e-4, f"{name}: max |ours - original| = {result.max_abs_diff}"
+    assert result.max_abs_diff <= 1e-4, (
+        f"{reference_case.name}: max |ours - original| = {result.max_abs_diff}"
+    )
+
+
+def test_bundled_copy_is_exact_subset_of_the_full_set(
+    fixtures_dir: Path, full_fixtures: Callable[[str], Path | None]
+) -> None:
+    """Every value of the compact copy equals the full set's (weights byte for byte)."""
+    full = full_fixtures("nvidia-vid2vid")
+    if full is None:
+        pytest.skip(
+            "full nvidia-vid2vid set not beside this checkout (fresh clone): compact copy checked alone"
+        )
+    for case in fixture_cases(fixtures_dir):
+        ref = FixtureCase.read(full / case.name)
+        ours, theirs = case.tensors(), ref.tensors()
+        assert set(ours) <= set(theirs), case.name
+        for key, t in ours.items():
+            assert t.dtype == theirs[key].dtype, (case.name, key)
+            assert torch.equal(t, theirs[key][: t.shape[0]]), (case.name, key)
+        for path in case.weight_paths():
+            assert path.read_bytes() == (ref.folder / path.name).read_bytes(), (case.name, path.name)
+        # the trimmed case still covers the windows it claims
+        if case.kind == "vid2vid_generator":
+            assert ours["expected"].shape[0] == case.config["generated_windows"]
+
+
+def test_compact_copy_round_trips_exactly(tmp_path: Path, fixtures_dir: Path) -> None:
+    """compact_fixture_case narrows dtypes and trims windows without changing a value."""
+    src = tmp_path / "src"
+    src.mkdir()
+    io = {
+        "labels": torch.randint(0, 35, (6, 4, 8)),
+        "instances": torch.randint(0, 30000, (6, 4, 8)),
+        "real": torch.rand(6, 3, 4, 8) * 2 - 1,
+        "halfs": torch.tensor([0.5, -1.0, 0.25]),
+        "expected": torch.rand(4, 3, 4, 8),
+    }
+    save_file(io, str(src / "io.safetensors"))
+    shutil.copy(fixtures_dir / "g_city_s1_d2_noflow" / "latest_net_G0.pth", src / "w.pth")
+    cfg = {"kind": "vid2vid_generator", "n_frames_G": 3, "weights": ["w.pth"], "generated_windows": 4}
+    (src / "config.json").write_text(json.dumps(cfg))
+    compact_fixture_case(src, tmp_path / "dst", windows=2)
+    stored = load_file(tmp_path / "dst" / "io.safetensors")
+    assert stored["labels"].dtype == torch.uint8 and stored["instances"].dtype == torch.int16
+    assert stored["halfs"].dtype == torch.float16 and stored["real"].dtype == torch.float32
+    back = FixtureCase.read(tmp_path / "dst")
+    t = back.tensors()
+    assert torch.equal(t["labels"], io["labels"][:4]) and t["labels"].dtype == torch.int64
+    assert torch.equal(t["instances"], io["instances"][:4])
+    assert torch.equal(t["real"], io["real"][:2]) and torch.equal(t["expected"], io["expected"][:2])
+    assert torch.equal(t["halfs"], io["halfs"]) and t["halfs"].dtype == torch.float32
+    assert back.config["generated_windows"] == 2 and back.config["compacted_from"] == {"generated_windows": 4}
+    assert back.weight_paths()[0].read_bytes() == (src / "w.pth").read_bytes()
 
 
 def test_parity_is_sensitive_to_the_weights(fixtures_dir: Path) -> None:
     """A perturbed weight must show up: the parity check cannot pass by construction."""
-    folder = fixtures_dir / "g_city_s2_d2"
+    folder = fixtures_dir / "g_city_s3_d2"
     cfg = json.loads((folder / "config.json").read_text())
     sds = [load_original_state_dict(folder / w) for w in cfg["weights"]]
     sds[1]["model_final_flow.1.bias"] = sds[1]["model_final_flow.1.bias"] + 0.05
@@ -58,9 +119,7 @@ def test_parity_is_sensitive_to_the_weights(fixtures_dir: Path) -> None:
     # run_fixture used the untouched weights: equal; the perturbed model must differ.
     assert torch.allclose(ours["expected"], expected["expected"], atol=1e-4)
     with torch.no_grad():
-        from safetensors.torch import load_file
-
-        io = load_file(folder / "io.safetensors")
+        io = FixtureCase.read(folder).tensors()
         inputs = model.encode_inputs(io["labels"][None], io["instances"][None])
         out = model.generate(inputs, io["real"][None, :2]).image[0]
     assert (out - expected["expected"]).abs().max() > 1e-3
@@ -87,7 +146,7 @@ def test_unexpected_key_is_named(fixtures_dir: Path) -> None:
 
 
 def test_wrong_options_are_reported_as_options(fixtures_dir: Path) -> None:
-    cfg, sds = _generator_fixture(fixtures_dir, "g_city_s1_d3")
+    cfg, sds = _generator_fixture(fixtures_dir, "g_city_s1_d2_noflow")
     wrong = {**cfg, "ngf": 16, "use_instance": False}
     with pytest.raises(ConversionError) as err:
         convert_original("vid2vid_generator", wrong, sds)
@@ -115,12 +174,12 @@ def test_infer_generator_options(fixtures_dir: Path) -> None:
 
 def test_discriminator_scale_order_is_reversed(fixtures_dir: Path) -> None:
     """The original's ``scale{num_D-1}`` weights process the full-resolution input."""
-    folder = fixtures_dir / "d_multiscale_3"
+    folder = fixtures_dir / "d_temporal_2"
     cfg = json.loads((folder / "config.json").read_text())
     sd = load_original_state_dict(folder / "net_D.pth")
     model, _ = convert_original("multiscale_patch_discriminator", cfg, [sd])
-    assert torch.equal(model.scales[0].layers[0].conv.weight, sd["scale2_layer0.0.weight"])
-    assert torch.equal(model.scales[2].layers[0].conv.weight, sd["scale0_layer0.0.weight"])
+    assert torch.equal(model.scales[0].layers[0].conv.weight, sd["scale1_layer0.0.weight"])
+    assert torch.equal(model.scales[1].layers[0].conv.weight, sd["scale0_layer0.0.weight"])
 
 
 def test_read_original_opt_txt(tmp_path: Path) -> None:
@@ -137,10 +196,10 @@ def test_read_original_opt_txt(tmp_path: Path) -> None:
 
 
 def test_convert_cli_writes_a_loadable_model_folder(fixtures_dir: Path, tmp_path: Path) -> None:
-    src = fixtures_dir / "g_city_s2_d2"
+    src = fixtures_dir / "g_city_s3_d2"
     ckpt = tmp_path / "checkpoints"
     ckpt.mkdir()
-    for name in ("latest_net_G0.pth", "latest_net_G1.pth"):
+    for name in ("latest_net_G0.pth", "latest_net_G1.pth", "latest_net_G2.pth"):
         shutil.copy(src / name, ckpt / name)
     out = tmp_path / "converted"
     code = main(
@@ -158,12 +217,10 @@ def test_convert_cli_writes_a_loadable_model_folder(fixtures_dir: Path, tmp_path
     )
     assert code == 0
     folder = load_model_folder(out)
-    assert folder.generator.config.n_scales == 2 and folder.first_frame == "real"
+    assert folder.generator.config.n_scales == 3 and folder.first_frame == "real"
     assert "CC BY-NC-SA 4.0" in folder.metadata["license"]
     # The saved weights reproduce the original's outputs.
-    from safetensors.torch import load_file
-
-    io = load_file(src / "io.safetensors")
+    io = FixtureCase.read(src).tensors()
     with torch.no_grad():
         inputs = folder.generator.encode_inputs(io["labels"][None], io["instances"][None])
         out_frames = folder.generator.generate(inputs, io["real"][None, :2]).image[0]
@@ -173,7 +230,7 @@ def test_convert_cli_writes_a_loadable_model_folder(fixtures_dir: Path, tmp_path
 def test_convert_cli_reports_bad_options(
     fixtures_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src = fixtures_dir / "g_city_s1_d3"
+    src = fixtures_dir / "g_city_s1_d2_noflow"
     code = main(["convert", "--weights", str(src / "latest_net_G0.pth"), "--out", str(tmp_path / "x")])
     assert code == 2
     err = capsys.readouterr().err

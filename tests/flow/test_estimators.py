@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.error
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -260,3 +261,28 @@ def test_precomputed_reads_the_cache(tmp_path):
     assert torch.equal(loaded_conf, confidence)
     with pytest.raises(FileNotFoundError, match="clip_b.*vid2vid prepare-flow"):
         reader.load("clip_b")
+
+
+def test_estimator_interface_does_not_import_its_subclasses() -> None:
+    """The factory has its own module: ``estimator.py`` imports none of raft/dis/precomputed/factory."""
+    import ast
+
+    import vid2vid.flow.estimator as estimator_module
+
+    tree = ast.parse(Path(estimator_module.__file__).read_text())
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    top_level = {
+        n.module
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("vid2vid")
+    }
+    assert not top_level, top_level
+    forbidden = {"vid2vid.flow.raft", "vid2vid.flow.dis", "vid2vid.flow.precomputed"}
+    assert not imported & forbidden
+    # the old import path still works, with a deprecation warning
+    with pytest.warns(DeprecationWarning, match="vid2vid.flow.factory"):
+        from vid2vid.flow.estimator import get_flow_estimator as old
+
+    assert old is get_flow_estimator

@@ -182,6 +182,8 @@ def test_default_weights_offline_raises_clear_error(tmp_path: Path, monkeypatch:
     assert str(tmp_path / "torch_home" / "hub" / "checkpoints") in message
     assert VGG19_WEIGHTS_ENV in message and "weights=" in message
     assert "network is unreachable" in message
+    # every way out: the cache, the env variable, an explicit file, or training without the term
+    assert "--vgg-weights /path/to/file" in message and "--vgg-weights none" in message
 
 
 def test_default_weights_from_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

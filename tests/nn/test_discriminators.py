@@ -28,7 +28,7 @@ def test_multiscale_widths_and_pooling() -> None:
 
 
 def test_temporal_discriminator_inputs() -> None:
-    d = TemporalDiscriminator(n_frames_D=3, ndf=4, n_layers=2, num_D=1, norm="instance", n_temporal_scales=2)
+    d = TemporalDiscriminator(n_frames_D=3, ndf=4, n_layers=2, num_D=1, norm="instance", n_scales_temporal=2)
     assert d.scales[0].input_nc == 3 * 3 + 2 * 2
     assert [d.frame_stride(s) for s in range(2)] == [1, 3]
     frames = torch.rand(2, 3, 3, 16, 16)
@@ -51,3 +51,11 @@ def test_gradients_reach_inputs() -> None:
     sum(o[-1].mean() for o in d(x)).backward()
     assert x.grad.abs().sum() > 0
     assert all(p.grad is not None for p in d.parameters())
+
+
+def test_temporal_discriminator_old_keyword_is_deprecated() -> None:
+    with pytest.warns(DeprecationWarning, match="n_scales_temporal"):
+        d = TemporalDiscriminator(
+            n_frames_D=3, ndf=4, n_layers=2, num_D=1, norm="instance", n_temporal_scales=3
+        )
+    assert len(d.scales) == 3

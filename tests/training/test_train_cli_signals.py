@@ -88,3 +88,36 @@ def test_sigterm_finishes_the_iteration_saves_and_exits_cleanly(make_config, tmp
     progress = read_progress(ckpt / "latest" / "trainer_state.json")
     assert progress.global_step >= 2
     assert not [p for p in ckpt.iterdir() if p.name.startswith(".latest")]
+
+
+def test_sigterm_to_the_process_group_with_workers_saves_and_exits_cleanly(
+    make_config, tmp_path: Path
+) -> None:
+    """``timeout`` and batch schedulers signal the whole group: the DataLoader workers too."""
+    config = make_config("group", save_every=1, max_iters=10_000, n_frames_total=2, num_workers=2)
+    cfg_file = save_config(config, tmp_path / "cfg.json")
+    ckpt = Path(config.checkpoint_dir)
+    log = tmp_path / "log.txt"
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vid2vid.cli.main", "train", "--threads", "1", "--config", str(cfg_file)],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, as under a scheduler
+    )
+    try:
+        _wait_for_step(ckpt, 2, proc, timeout=90)  # workers running
+        os.killpg(proc.pid, signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    text = log.read_text()
+    assert code == 0, text[-3000:]
+    assert "stopped by SIGTERM" in text and "killed by signal" not in text
+    progress = read_progress(ckpt / "latest" / "trainer_state.json")
+    assert progress.global_step >= 1
+    load_model_folder(resolve_checkpoint(ckpt) / "model")

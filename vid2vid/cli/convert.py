@@ -48,10 +48,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--set",
-        nargs="*",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="KEY=VALUE",
-        help="override/add original options, e.g. --set n_scales_spatial=3 use_instance=True fg=True",
+        help="override/add original options: --set n_scales_spatial=3 use_instance=True fg=True (repeatable)",
     )
     parser.add_argument(
         "--norm", help="our norm for the generator (default: instance_affine for the original's batch)"

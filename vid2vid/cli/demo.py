@@ -14,12 +14,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from vid2vid.cli.common import add_device_argument, check_device
+
 
 def demo_model_folder() -> Path:
-    """The demo model folder inside the installed package."""
-    from importlib.resources import files
+    """The demo model folder inside the installed package (``vid2vid.DEMO_MODEL``)."""
+    from vid2vid import DEMO_MODEL
 
-    return Path(str(files("vid2vid") / "assets" / "demo"))
+    return Path(DEMO_MODEL)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="demo.mp4", help="output video (.mp4/.gif/...; default demo.mp4)")
     parser.add_argument("--frames", type=int, default=30, help="number of frames (default 30)")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the synthetic scene (default 1234)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+    add_device_argument(parser)
     parser.add_argument("--fps", type=float, default=15.0, help="frames per second (default 15)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -77,9 +79,8 @@ def run(args: argparse.Namespace) -> int:
     folder = demo_model_folder()
     if not (folder / "config.json").is_file():
         raise FileNotFoundError(f"the demo checkpoint is missing from the package: {folder}")
-    pipe = Vid2VidPipeline.from_pretrained(folder, device=args.device)
-    options = pipe.metadata.get("training", {}).get("options", {})
-    width, height = int(options.get("width", 128)), int(options.get("height", 64))
+    pipe = Vid2VidPipeline.from_pretrained(folder, device=check_device(args.device))
+    width, height = pipe.training_size or (128, 64)
     # Models that start from zeros output from frame n_frames_G - 1 on (as the original's test.py):
     # render that many more label frames so that the video has --frames frames.
     extra = pipe.config.n_frames_G - 1 if pipe.first_frame == "zeros" else 0

@@ -13,8 +13,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from vid2vid import __version__
+from vid2vid.cli.common import HelpFormatter, add_common_arguments, apply_threads, check_device, cli_words
 
 # Sub-command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -30,9 +32,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class CLIParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line (the usage is in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = CLIParser(
         prog="vid2vid",
         description="Video-to-video synthesis (Wang et al., NeurIPS 2018) on modern PyTorch.",
     )
@@ -41,7 +50,38 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"vid2vid.cli.{name}")
         module.register(subparsers)
+    for sub in leaf_parsers(parser).values():  # every command computes: --threads and --debug everywhere
+        add_common_arguments(sub)
     return parser
+
+
+def leaf_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parsers that run a command (``"build-inputs face"``, ``"train"``, ...), by their words."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                sub.formatter_class = HelpFormatter
+                nested = leaf_parsers(sub)
+                found.update({f"{name} {k}": v for k, v in nested.items()} if nested else {name: sub})
+    return found
+
+
+def error_line(err: BaseException) -> str:
+    """``err`` as one line for the terminal (the type named when the message alone would not say)."""
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        text = str(err.args[0])
+    elif isinstance(err, OSError) and err.strerror and err.filename:
+        text = f"{err.strerror}: {err.filename}"
+    else:
+        text = str(err)
+    text = " ".join(text.split())
+    expected = (ValueError, OSError, KeyError, RuntimeError, MemoryError, ImportError)
+    if not text:
+        text = type(err).__name__
+    elif not isinstance(err, expected):
+        text = f"{type(err).__name__}: {text}"
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,10 +92,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        if getattr(args, "device", None) is not None:
+            check_device(args.device)
+        apply_threads(args)
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError, RuntimeError) as err:
+    except KeyboardInterrupt:
+        if getattr(args, "debug", False):
+            raise
+        print(f"vid2vid {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - every error is one line unless --debug
+        if getattr(args, "debug", False):
+            raise
         # Library errors carry a message meant for the user: print it, not a traceback.
-        print(f"vid2vid {args.command}: error: {err}", file=sys.stderr)
+        message = cli_words(error_line(err))
+        print(f"vid2vid {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
         return 2
 
 

@@ -46,9 +46,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--kind", choices=("street", "face", "pose"), default="street", help="what to render (default street)"
     )
-    parser.add_argument("--out", required=True, help="dataset root to write (created if needed)")
-    parser.add_argument("--clips", type=_positive, default=16, help="number of clips (default 16)")
-    parser.add_argument("--frames", type=_positive, default=30, help="frames per clip (default 30)")
+    parser.add_argument(
+        "--preset",
+        choices=("tiny",),
+        default=None,
+        help="the dataset of a training preset: tiny = --out data/tiny --clips 16 --frames 12 --size 128x64 "
+        "(flags given explicitly win)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="dataset root to write, created if needed (required without --preset)"
+    )
+    parser.add_argument("--clips", type=_positive, default=None, help="number of clips (default 16)")
+    parser.add_argument("--frames", type=_positive, default=None, help="frames per clip (default 30)")
     parser.add_argument(
         "--size", type=_parse_size, default=None, help="WIDTHxHEIGHT (default 256x128; faces 256x256)"
     )
@@ -62,7 +71,22 @@ def run(args: argparse.Namespace) -> int:
     """Render and write the dataset; prints where it went and how long it took."""
     from vid2vid.data.synthetic import make_synthetic_dataset
 
+    defaults: dict = {"clips": 16, "frames": 30, "size": None, "out": None}
+    if args.preset == "tiny":
+        from vid2vid.training.config import TINY_DATA
+
+        defaults = dict(TINY_DATA)
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.out is None:
+        raise ValueError("give --out (the dataset root to write) or --preset tiny")
     size = args.size or ((256, 256) if args.kind == "face" else (256, 128))
+    from vid2vid.validation import check_memory
+
+    w, h = size
+    # one clip in memory at a time: RGB, label and instance ids, flow and confidence per frame
+    check_memory(args.frames * w * h * (3 + 8 + 8 + 8 + 4), f"one clip of {args.frames} frames of {w}x{h}")
     started = time.perf_counter()
     out = make_synthetic_dataset(
         args.out,

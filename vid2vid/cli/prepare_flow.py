@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from vid2vid.cli.common import add_device_argument, check_device
+
 __all__ = ["register", "run"]
 
 
@@ -34,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="RAFT weights file (default: torchvision's weights, from the env var / torch hub cache)",
     )
-    parser.add_argument("--device", default="cpu", help="device for RAFT and the confidence (default: cpu)")
+    add_device_argument(parser)
     parser.add_argument(
         "--batch-size", type=int, default=8, help="frame pairs per estimator call (default: 8)"
     )
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         args.root,
         phase=args.phase,
         estimator=args.estimator,
-        device=args.device,
+        device=check_device(args.device),
         batch_size=args.batch_size,
         overwrite=args.overwrite,
         weights=args.weights,

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vid2vid.cli.common import add_device_argument, check_device
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``synthesize`` sub-command."""
@@ -67,8 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="output .mp4/.gif/.webm, a path without suffix for PNGs, or .safetensors for the float frames "
         "(T, 3, H, W) in [0, 1] without rounding (key 'frames', plus 'first_index')",
     )
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    add_device_argument(parser)
+    parser.add_argument(
+        "--dtype",
+        choices=("float32", "float16", "bfloat16"),
+        default="float32",
+        help="compute precision (default float32; float16/bfloat16 on CUDA)",
+    )
     parser.add_argument(
         "--fps", type=float, default=15.0, help="frames per second of the output (default 15)"
     )
@@ -79,11 +86,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, synthesise with a progress bar, write the video; prints the output path."""
-    import torch
 
     from vid2vid.pipeline import Vid2VidPipeline
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = check_device(args.device)
     pipe = Vid2VidPipeline.from_pretrained(
         args.model, revision=args.revision, device=device, dtype=args.dtype, first_frame=args.first_frame
     )

@@ -12,6 +12,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+# vid2vid.training.config.PRESETS, listed here so that `--help` needs no torch import (a test
+# checks the two lists are the same).
+PRESET_NAMES: tuple[str, ...] = (
+    "tiny",
+    "street_256",
+    "street_512",
+    "street_1024",
+    "street_2048",
+    "face_512",
+    "pose_256",
+    "pose_512",
+)
+
 # explicit flag -> TrainConfig field
 _FLAGS: dict[str, tuple[str, type]] = {
     "dataroot": ("dataroot", str),
@@ -32,6 +45,31 @@ _FLAGS: dict[str, tuple[str, type]] = {
 }
 
 
+_HELP: dict[str, str] = {
+    "dataroot": "dataset root in the vid2vid layout ({phase}_A, {phase}_B, {phase}_inst, {phase}_flow)",
+    "checkpoint_dir": "folder for checkpoints (latest/, step_*/), logs and the saved config",
+    "lr": "Adam learning rate",
+    "batch_size": "clips per iteration",
+    "niter": "epochs at the initial learning rate",
+    "niter_decay": "epochs of linear learning-rate decay to zero after --niter",
+    "max_iters": "stop after this many iterations (within the schedule: --niter + --niter-decay epochs)",
+    "save_every": "save a checkpoint every N iterations (and always at the end or on a signal)",
+    "log_every": "log losses every N iterations",
+    "device": "auto, cpu, cuda or cuda:N (auto = cuda when available, else cpu)",
+    "amp": "mixed precision on CUDA: none, bf16 or fp16",
+    "seed": "seed of weights and data order",
+    "num_workers": "DataLoader worker processes",
+    "flow_source": "reference flow: cache ({phase}_flow from prepare-flow or make-synthetic), dis, raft_small or raft_large",
+    "load_pretrain": "start from a trained model folder (spatial coarse-to-fine: add a finer scale)",
+}
+
+
+def _config_default(field_name: str) -> Any:
+    from vid2vid.training.config import TrainConfig
+
+    return getattr(TrainConfig(), field_name)
+
+
 def register(subparsers: Any) -> None:
     """Add the ``train`` sub-command."""
     p = subparsers.add_parser(
@@ -44,11 +82,20 @@ def register(subparsers: Any) -> None:
         "--model", choices=("vid2vid", "image"), default=None, help="what to train (default: vid2vid)"
     )
     p.add_argument(
-        "--preset", default=None, help="start from a preset: street_256|street_512|street_1024|..."
+        "--preset",
+        default=None,
+        metavar="NAME",
+        help="start from a preset: " + ", ".join(PRESET_NAMES) + " (tiny: CPU quick start; docs/training.md)",
     )
     p.add_argument("--config", default=None, help="YAML or JSON file of TrainConfig settings")
     p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
+        "--set",
+        dest="overrides",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override settings: --set niter=5 generator.ngf=32 (repeatable)",
     )
     p.add_argument(
         "--resume",
@@ -58,13 +105,22 @@ def register(subparsers: Any) -> None:
         metavar="CHECKPOINT",
         help="continue from a checkpoint folder (default: <checkpoint_dir>/latest)",
     )
-    for flag, (_, kind) in _FLAGS.items():
-        p.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=kind, default=None)
+    for flag, (field_name, kind) in _FLAGS.items():
+        default = _config_default(field_name)
+        shown = "unset" if default in (None, "") else default
+        p.add_argument(
+            f"--{flag.replace('_', '-')}",
+            dest=flag,
+            type=kind,
+            default=None,
+            help=f"{_HELP[flag]} (default: the preset's or --config's value, else {shown})",
+        )
     p.add_argument(
         "--vgg-weights", dest="vgg_weights", default=None, help='path, "default", "random" or "none"'
     )
-    p.add_argument("--no-progress", action="store_true", help="no tqdm bar")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--quiet", "--no-progress", dest="no_progress", action="store_true", help="no progress bar"
+    )
     p.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
     p.set_defaults(func=run)
 
@@ -123,10 +179,6 @@ def resolve_config(args: argparse.Namespace) -> tuple[Any, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     """Train; returns 0 when the run finished or was stopped cleanly by a signal."""
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     config, resume = resolve_config(args)
     if args.print_config:
         print(config.to_json())

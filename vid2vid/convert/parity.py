@@ -1,6 +1,7 @@
 """Run a converted network on a reference fixture of the original and measure the difference.
 
-A fixture folder (see ``shared/fixtures/nvidia-vid2vid/README.md``) holds the original's
+A fixture folder (see ``tests/fixtures/nvidia-vid2vid/README.md``; full or compact copy, read
+through :mod:`vid2vid.reference_fixtures`) holds the original's
 weights (``*.pth``), its options (``config.json``, the original's flag names plus ``kind``,
 ``weights`` and frame size) and ``io.safetensors`` with the inputs fed and the outputs it
 produced. :func:`check_fixture` converts the weights, replays the inputs with the original's
@@ -16,9 +17,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from vid2vid.checkpoint import load_state_dict, read_json
 from vid2vid.convert.original import convert_original, load_original_state_dict
 from vid2vid.data.labels import one_hot
+from vid2vid.reference_fixtures import FixtureCase
 
 __all__ = ["ParityResult", "check_fixture", "run_fixture"]
 
@@ -46,15 +47,13 @@ def run_fixture(folder: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict
     Returns:
         ``(ours, expected)``: dictionaries of output tensors with the same keys.
     """
-    folder = Path(folder)
-    cfg = read_json(folder / "config.json")
-    io = load_state_dict(folder / "io.safetensors")
-    weights = cfg.get("weights")
-    if not weights:
-        raise ValueError(f"{folder / 'config.json'} lists no weight files ('weights')")
-    state_dicts = [load_original_state_dict(folder / w) for w in weights]
-    kind = cfg["kind"]
-    model, _ = convert_original(kind, cfg, state_dicts, source_names=weights)
+    case = FixtureCase.read(folder)
+    cfg = case.config
+    io = case.tensors()
+    paths = case.weight_paths()
+    state_dicts = [load_original_state_dict(p) for p in paths]
+    kind = case.kind
+    model, _ = convert_original(kind, cfg, state_dicts, source_names=[p.name for p in paths])
     model.train()  # the original computed every fixture with per-call normalisation statistics
     with torch.no_grad():
         if kind == "vid2vid_generator":
@@ -93,4 +92,4 @@ def check_fixture(folder: str | os.PathLike[str]) -> ParityResult:
             )
         diff = max(diff, float((ours[key].float() - ref.float()).abs().max()))
         count += ref.numel()
-    return ParityResult(folder.name, read_json(folder / "config.json")["kind"], diff, count)
+    return ParityResult(folder.name, FixtureCase.read(folder).kind, diff, count)

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from vid2vid.atomic import atomic_path
+from vid2vid.validation import check_finite
 
 __all__ = [
     "FLOW_CONVENTION",
@@ -171,4 +172,13 @@ def load_flow_cache(
         raise ValueError(
             f"flow cache {path} uses convention {metadata['convention']!r}, expected {FLOW_CONVENTION!r}"
         )
-    return flow.to(torch.float32), confidence.to(torch.float32), metadata
+    flow = check_finite(flow.to(torch.float32), f"flow cache {path}: flow")
+    confidence = confidence.to(torch.float32)
+    binary = (confidence == 0) | (confidence == 1)
+    if not bool(binary.all()):
+        bad = confidence[~binary]
+        raise ValueError(
+            f"flow cache {path}: confidence must be 0 or 1, found {bad.numel()} other value(s) "
+            f"(e.g. {float(bad[0])}); recompute it with vid2vid prepare-flow --overwrite"
+        )
+    return flow, confidence, metadata

@@ -174,9 +174,11 @@ def _read_video_file(path: Path, indices: Sequence[int] | None) -> np.ndarray:
                     break
                 if wanted is None or i in wanted:
                     frames[i] = frame.to_ndarray(format="rgb24")
+    except av.error.FFmpegError as err:  # some are ValueErrors too (InvalidDataError): name the file
+        raise ValueError(f"cannot read video {path}: {err}") from err
     except ValueError:
         raise
-    except Exception as err:  # av.FFmpegError and friends
+    except Exception as err:  # decoder and OS errors
         raise ValueError(f"cannot read video {path}: {err}") from err
     if not frames and (indices is None or len(indices) > 0):
         raise ValueError(f"cannot read video {path}: no frames could be decoded")
@@ -266,6 +268,8 @@ def video_info(path: str | os.PathLike) -> tuple[int, int, int]:
             count = int(stream.frames or 0)
             if count <= 0 or path.suffix.lower() == ".gif":
                 count = sum(1 for _ in container.decode(stream))
+    except av.error.FFmpegError as err:  # some are ValueErrors too (InvalidDataError): name the file
+        raise ValueError(f"cannot read video {path}: {err}") from err
     except ValueError:
         raise
     except Exception as err:

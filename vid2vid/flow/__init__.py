@@ -2,7 +2,8 @@
 
 from vid2vid.flow.confidence import DEFAULT_CONFIDENCE_THRESHOLD, flow_confidence
 from vid2vid.flow.dis import DISFlow
-from vid2vid.flow.estimator import FLOW_ESTIMATORS, FlowEstimator, get_flow_estimator
+from vid2vid.flow.estimator import FlowEstimator
+from vid2vid.flow.factory import FLOW_ESTIMATORS, get_flow_estimator
 from vid2vid.flow.precomputed import PrecomputedFlow
 from vid2vid.flow.prepare import prepare_flow
 from vid2vid.flow.raft import RAFTFlow

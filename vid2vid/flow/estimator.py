@@ -1,4 +1,4 @@
-"""Reference optical-flow estimators: the interface and the factory (design notes §3).
+"""Reference optical-flow estimators: the interface (design notes §3); the factory is in ``factory.py``.
 
 The original vid2vid computes the reference flow of its flow and warp losses (§3.2 of the
 paper) with FlowNet2, a compiled CUDA extension. We replace it with pluggable estimators:
@@ -20,19 +20,13 @@ mode by ``model.train()``. Estimators that hold a network (RAFT) keep it on thei
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from vid2vid.flow.precomputed import PrecomputedFlow
-
-__all__ = ["FlowEstimator", "get_flow_estimator", "FLOW_ESTIMATORS", "pad_to_multiple"]
-
-# Names accepted by :func:`get_flow_estimator`.
-FLOW_ESTIMATORS: tuple[str, ...] = ("raft_small", "raft_large", "dis", "precomputed")
+__all__ = ["FlowEstimator", "pad_to_multiple"]
 
 
 def pad_to_multiple(images: Tensor, multiple: int, min_size: int = 0) -> tuple[Tensor, tuple[int, int]]:
@@ -108,27 +102,17 @@ class FlowEstimator(abc.ABC):
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-def get_flow_estimator(name: str, **kwargs: Any) -> FlowEstimator | PrecomputedFlow:
-    """Build a reference-flow estimator from its name.
+def __getattr__(name: str) -> Any:
+    """``get_flow_estimator`` / ``FLOW_ESTIMATORS`` moved to :mod:`vid2vid.flow.factory`."""
+    if name in ("get_flow_estimator", "FLOW_ESTIMATORS"):
+        import warnings
 
-    Args:
-        name: ``"raft_small"`` / ``"raft_large"`` (:class:`~vid2vid.flow.raft.RAFTFlow`, keyword
-            arguments ``weights``, ``device``, ``num_flow_updates``), ``"dis"``
-            (:class:`~vid2vid.flow.dis.DISFlow`, keyword ``preset``) or ``"precomputed"``
-            (:class:`~vid2vid.flow.precomputed.PrecomputedFlow`, keywords ``root``, ``phase``;
-            it reads flow per clip with ``.load(clip)`` instead of computing it from frames).
-        **kwargs: passed to the estimator's constructor.
-    """
-    if name in ("raft_small", "raft_large"):
-        from vid2vid.flow.raft import RAFTFlow
+        warnings.warn(
+            f"vid2vid.flow.estimator.{name} moved to vid2vid.flow.factory (or import it from vid2vid.flow)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from vid2vid.flow import factory
 
-        return RAFTFlow(variant=name.split("_", 1)[1], **kwargs)
-    if name == "dis":
-        from vid2vid.flow.dis import DISFlow
-
-        return DISFlow(**kwargs)
-    if name == "precomputed":
-        from vid2vid.flow.precomputed import PrecomputedFlow
-
-        return PrecomputedFlow(**kwargs)
-    raise ValueError(f"unknown flow estimator {name!r}; expected one of {', '.join(FLOW_ESTIMATORS)}")
+        return getattr(factory, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

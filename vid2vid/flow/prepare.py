@@ -16,7 +16,8 @@ import torch
 from torch import Tensor
 
 from vid2vid.flow.confidence import DEFAULT_CONFIDENCE_THRESHOLD, flow_confidence
-from vid2vid.flow.estimator import FlowEstimator, get_flow_estimator
+from vid2vid.flow.estimator import FlowEstimator
+from vid2vid.flow.factory import get_flow_estimator
 
 __all__ = ["prepare_flow", "list_clips", "clip_flow"]
 

@@ -73,7 +73,9 @@ def _offline_message(path: Path, reason: str) -> str:
         f"torchvision's '{VGG19_WEIGHTS_FILENAME}' ({VGG19_Weights.IMAGENET1K_V1.url}). Without network "
         f"access, copy that file to '{path}' (the torch hub cache, $TORCH_HOME/hub/checkpoints/), or set "
         f"the environment variable {VGG19_WEIGHTS_ENV}=/path/to/{VGG19_WEIGHTS_FILENAME}, or pass "
-        "VGG19Features(weights='/path/to/file')."
+        "VGG19Features(weights='/path/to/file') (vid2vid train --vgg-weights /path/to/file). Or train "
+        "without the perceptual term: vid2vid train --vgg-weights none (TrainConfig(vgg_weights='none'); "
+        "the tiny preset does), at some cost in detail."
     )
 
 

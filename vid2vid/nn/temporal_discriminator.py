@@ -1,7 +1,7 @@
 """Temporal discriminator D_V (vid2vid §3.2, multi-scale in time).
 
 Given ``n_frames_D`` (K) consecutive frames and the K-1 reference flows between them, D_V
-tells real sequences from generated ones. There are ``n_temporal_scales`` of them: temporal
+tells real sequences from generated ones. There are ``n_scales_temporal`` of them: temporal
 scale ``s`` sees frames sampled every ``n_frames_D**s`` frames (s = 0 is consecutive
 frames), each a :class:`~vid2vid.nn.discriminator.MultiScaleDiscriminator` over space. Flows
 enter divided by 20, as in the original.
@@ -24,7 +24,9 @@ class TemporalDiscriminator(nn.Module):
         n_frames_D: frames per window (K).
         output_nc: channels of a frame.
         ndf, n_layers, num_D, norm, ndf_max: as :class:`MultiScaleDiscriminator`.
-        n_temporal_scales: number of temporal scales.
+        n_scales_temporal: number of temporal scales (``TrainConfig.n_scales_temporal``, the
+            original's ``n_scales_temporal``; the old keyword ``n_temporal_scales`` still works
+            with a ``DeprecationWarning``).
         flow_scale: multiplier of the flows (pixels) before they are concatenated (1/20).
     """
 
@@ -37,21 +39,33 @@ class TemporalDiscriminator(nn.Module):
         num_D: int = 2,
         norm: str = "batch",
         ndf_max: int = 64,
-        n_temporal_scales: int = 2,
+        n_scales_temporal: int = 2,
         flow_scale: float = 1.0 / 20.0,
+        *,
+        n_temporal_scales: int | None = None,
     ) -> None:
         super().__init__()
+        if n_temporal_scales is not None:
+            import warnings
+
+            warnings.warn(
+                "TemporalDiscriminator(n_temporal_scales=...) is deprecated: use n_scales_temporal "
+                "(the name TrainConfig and the original use)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            n_scales_temporal = n_temporal_scales
         if n_frames_D < 2:
             raise ValueError(f"n_frames_D must be >= 2, got {n_frames_D}")
-        if n_temporal_scales < 1:
-            raise ValueError(f"n_temporal_scales must be >= 1, got {n_temporal_scales}")
+        if n_scales_temporal < 1:
+            raise ValueError(f"n_scales_temporal must be >= 1, got {n_scales_temporal}")
         self.n_frames_D = n_frames_D
         self.output_nc = output_nc
         self.flow_scale = flow_scale
         input_nc = output_nc * n_frames_D + 2 * (n_frames_D - 1)
         self.scales = nn.ModuleList(
             MultiScaleDiscriminator(input_nc, ndf, n_layers, num_D, norm, ndf_max)
-            for _ in range(n_temporal_scales)
+            for _ in range(n_scales_temporal)
         )
 
     def frame_stride(self, temporal_scale: int) -> int:

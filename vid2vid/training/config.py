@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -34,6 +35,8 @@ __all__ = [
     "apply_overrides",
     "load_config",
     "save_config",
+    "tiny",
+    "TINY_DATA",
     "street_256",
     "street_512",
     "street_1024",
@@ -230,6 +233,17 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first invalid setting."""
+        for f in fields(self):  # JSON types first: "8" for an int or nan for a rate fail here, by name
+            value = getattr(self, f.name)
+            expected = {"int": int, "float": float, "bool": bool, "str": str}.get(str(f.type))
+            if expected is not None and (
+                not isinstance(value, expected) or (expected is not bool and isinstance(value, bool))
+            ):
+                raise ValueError(
+                    f"{f.name} must be {expected.__name__}, got {type(value).__name__} {value!r}"
+                )
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{f.name} must be a finite number, got {value}")
         if self.model not in MODEL_KINDS:
             raise ValueError(f"model must be one of {MODEL_KINDS}, got {self.model!r}")
         if self.dtype not in ("float32", "float64"):
@@ -539,6 +553,53 @@ def pose_512() -> TrainConfig:
     )
 
 
+TINY_DATA: dict[str, Any] = {"clips": 16, "frames": 12, "size": (128, 64), "out": "data/tiny"}
+"""The synthetic dataset of the ``tiny`` preset (``vid2vid make-synthetic --preset tiny``)."""
+
+
+def tiny() -> TrainConfig:
+    """CPU quick start on ``vid2vid make-synthetic --preset tiny`` (16 clips x 12 frames, 128x64).
+
+    The demo model's recipe shortened (``scripts/train_demo_model.py``): ngf 16, 3 residual
+    blocks, one discriminator scale, no VGG term (no download), 4-frame sequences that do not
+    double, batch 1 at lr 4e-4 (more updates for the same compute), 25 epochs of 16 iterations
+    (measured: 270 s of CPU time single-threaded, docs/performance.md); starts from zero history
+    (``no_first_frame``), so ``vid2vid synthesize`` needs no real first frames.
+    """
+    return TrainConfig(
+        generator=SequentialGeneratorConfig(
+            label_nc=35,
+            use_instance=True,
+            ngf=16,
+            n_downsample=3,
+            n_blocks=3,
+            n_blocks_local=1,
+            no_first_frame=True,
+        ),
+        ndf=16,
+        ndf_max=16,
+        num_D=1,
+        norm_D="instance",
+        n_scales_temporal=1,
+        vgg_weights="none",
+        dataroot=str(TINY_DATA["out"]),
+        load_size=128,
+        fine_size=128,
+        flip=False,
+        num_workers=0,
+        batch_size=1,
+        n_frames_total=4,
+        max_frames_per_gpu=2,
+        niter_step=1000,
+        lr=4e-4,
+        niter=15,
+        niter_decay=10,
+        save_every=50,
+        log_every=10,
+        image_every=100,
+    )
+
+
 def _named(name: str, factory: Callable[[], TrainConfig]) -> Callable[[], TrainConfig]:
     """The preset ``factory`` with ``checkpoint_dir=checkpoints/<name>`` (so presets chain by path)."""
 
@@ -553,6 +614,7 @@ def _named(name: str, factory: Callable[[], TrainConfig]) -> Callable[[], TrainC
 PRESETS: dict[str, Callable[[], TrainConfig]] = {
     name: _named(name, factory)
     for name, factory in {
+        "tiny": tiny,
         "street_256": street_256,
         "street_512": street_512,
         "street_1024": street_1024,

@@ -94,6 +94,8 @@ class TrainLogger:
     ) -> None:
         self.enabled = enabled
         self.records: list[dict[str, Any]] = []
+        self.eta: str | None = None
+        self._postfix: dict[str, str] = {}
         self.writer = None
         self.bar = None
         if not enabled:
@@ -105,7 +107,16 @@ class TrainLogger:
         if progress:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=initial, unit="it", dynamic_ncols=True, file=sys.stderr)
+            # No tqdm "remaining": it extrapolates the current rate, which misleads when the
+            # sequences grow; the trainer's schedule-aware ETA is shown in the postfix instead.
+            self.bar = tqdm(
+                total=total,
+                initial=initial,
+                unit="it",
+                dynamic_ncols=True,
+                file=sys.stderr,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]",
+            )
 
     def info(self, message: str) -> None:
         """Print a message (through tqdm when a bar is shown)."""
@@ -123,7 +134,8 @@ class TrainLogger:
         self.records.append({"step": step, **values})
         if self.bar is None:  # no progress bar (logs to a file, nohup): print the values instead
             shown = " ".join(f"{k}={v:.4g}" for k, v in list(values.items())[:10])
-            print(f"step {step}: {shown}", file=sys.stderr)
+            eta = f" eta={self.eta}" if self.eta else ""
+            print(f"step {step}: {shown}{eta}", file=sys.stderr)
         if self.writer is not None:
             for k, v in values.items():
                 name = k if "/" in k else f"{prefix}{k}"
@@ -140,8 +152,23 @@ class TrainLogger:
             return
         self.bar.update(n)
         if postfix:
-            shown = {k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in list(postfix.items())[:9]}
-            self.bar.set_postfix(shown, refresh=False)
+            self._postfix = {
+                k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in list(postfix.items())[:9]
+            }
+            self._show_postfix()
+
+    def set_eta(self, text: str | None) -> None:
+        """The remaining time shown with the bar (and with printed losses when there is none)."""
+        self.eta = text
+        if self.bar is not None:
+            self._show_postfix()
+
+    def _show_postfix(self) -> None:
+        assert self.bar is not None
+        shown = dict(self._postfix)
+        if self.eta:
+            shown = {"eta": self.eta, **shown}
+        self.bar.set_postfix(shown, refresh=False)
 
     def close(self) -> None:
         """Flush and close the writer and the bar."""

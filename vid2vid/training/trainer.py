@@ -38,6 +38,7 @@ from vid2vid.training.distributed import (
     broadcast_parameters,
     wrap_ddp,
 )
+from vid2vid.training.eta import ScheduleETA, format_seconds
 from vid2vid.training.logging import TrainLogger, visual_grid
 from vid2vid.training.objective import (
     FrameBatch,
@@ -67,6 +68,7 @@ from vid2vid.training.state import (
     save_torch_state,
     write_progress,
 )
+from vid2vid.training.summary import startup_summary
 
 __all__ = [
     "IterationObserver",
@@ -261,6 +263,29 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
+def _ignore_stop_signals(worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: workers leave SIGINT/SIGTERM to the main process.
+
+    Batch schedulers, ``timeout`` and Ctrl-C signal the whole process group; a worker killed by
+    such a signal would take the main process down ("DataLoader worker ... killed by signal")
+    before it could save. The main process stops the workers itself when it leaves the loop, and
+    a worker whose main process dies exits on its own (PyTorch's parent watchdog).
+    """
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def training_frame_size(dataset: Any) -> dict[str, int] | None:
+    """``{"width", "height"}`` of the frames the model is trained on (the first clip's, uncropped)."""
+    clips, geometry = getattr(dataset, "clips", None), getattr(dataset, "geometry", None)
+    if not clips or geometry is None:
+        return None
+    from vid2vid.data.transforms import inference_params
+
+    width, height = inference_params(clips[0].size, geometry).output_size
+    return {"width": int(width), "height": int(height)}
+
+
 class IterationObserver:
     """Sees what a training iteration computes, for replays and diagnostics (no-ops by default).
 
@@ -344,6 +369,10 @@ class TrainerBase:
 
     def _prepare_epoch(self, epoch: int) -> Any:
         raise NotImplementedError
+
+    def _work_per_iteration(self, epoch: int) -> float:
+        """Relative cost of one iteration of 0-based ``epoch``, the ETA's unit (1: all equal)."""
+        return 1.0
 
     def train_iteration(self, batch: dict[str, Any], schedule: Any) -> dict[str, float]:
         """One iteration on one batch; returns the loss terms as floats."""
@@ -477,6 +506,7 @@ class TrainerBase:
             batch_size=self.config.batch_size,
             sampler=self.sampler,
             num_workers=self.config.num_workers,
+            worker_init_fn=_ignore_stop_signals if self.config.num_workers > 0 else None,
             drop_last=True,
             pin_memory=self.device.type == "cuda",
             collate_fn=collate_clips,
@@ -492,8 +522,11 @@ class TrainerBase:
         log = self.logger
         for note in self._amp_notes:
             log.info(note)
-        for note in self.schedule_summary():
-            log.info(note)
+        for line in startup_summary(self):
+            log.info(line)
+        eta = ScheduleETA(
+            self._work_per_iteration, self.iters_per_epoch, self.total_iterations, self.progress.global_step
+        )
         if self.dist.is_main:
             Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
             save_config(cfg, Path(cfg.checkpoint_dir) / "train_config.yaml")
@@ -519,6 +552,8 @@ class TrainerBase:
                         self.progress.epoch += 1
                         self.progress.position = 0
                     self._log(step, last, sched)
+                    left = eta.remaining(step, time.perf_counter() - start)
+                    log.set_eta(None if left is None else format_seconds(left))
                     stopping = self._stop_requested(stop) or self._reached_max()
                     if stopping or step % cfg.save_every == 0:
                         checkpoint, saved_step = self.save_checkpoint(), step
@@ -597,7 +632,7 @@ class Vid2VidTrainer(TrainerBase):
 
         self.flow_estimator = None
         if config.flow_source != "cache":
-            from vid2vid.flow.estimator import get_flow_estimator
+            from vid2vid.flow.factory import get_flow_estimator
 
             kwargs = {"device": self.device} if config.flow_source.startswith("raft") else {}
             self.flow_estimator = get_flow_estimator(config.flow_source, **kwargs)
@@ -728,6 +763,10 @@ class Vid2VidTrainer(TrainerBase):
             n_gpus_gen=c.n_gpus_gen,
             batch_size=c.batch_size,
         )
+
+    def _work_per_iteration(self, epoch: int) -> float:
+        # an iteration costs about in proportion to the frames it generates (they double with niter_step)
+        return float(self.schedule(epoch).n_frames_generated)
 
     def _prepare_epoch(self, epoch: int) -> SequenceSchedule:
         sched = self.schedule(epoch)
@@ -1038,6 +1077,7 @@ class Vid2VidTrainer(TrainerBase):
                 "global_step": self.progress.global_step,
                 "epoch": self.progress.epoch,
                 "dataroot": cfg.dataroot,
+                "size": training_frame_size(self.dataset),
             }
         }
         save_model_folder(folder, self.generator, first_frame=first_frame, metadata=meta)
