@@ -2,7 +2,7 @@
 
 Usage:
     python scripts/compact_fixtures.py ../shared/fixtures/nvidia-vid2vid tests/fixtures/nvidia-vid2vid \
-        --cases g_city_s3_d2 g_city_s1_d2_noflow g_pose_s2_d2_nofirst p2phd_global_d3 d_temporal_2 \
+        --cases g_city_s3_d2 g_city_s1_d2_noflow g_face_s1_d3 g_pose_s2_d2_nofirst p2phd_global_d3 d_temporal_2 \
         e_instance_encoder
 
 Each case keeps its weights byte for byte; its tensors are narrowed without changing a value and

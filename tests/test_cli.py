@@ -142,7 +142,7 @@ def test_cli_errors_use_cli_words(tmp_path, capsys: pytest.CaptureFixture[str]) 
 
     labels = tmp_path / "labels"
     labels.mkdir()
-    for t in range(2):
+    for t in range(3):  # the demo model starts from zeros: at least n_frames_G maps
         Image.fromarray(np.full((64, 128), 7, np.uint8)).save(labels / f"{t}.png")
     code = main(
         [

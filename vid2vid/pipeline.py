@@ -35,7 +35,6 @@ import os
 import re
 import tempfile
 import warnings
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +60,9 @@ from vid2vid.model_folder import (
     save_model_folder,
 )
 from vid2vid.nn.feature_image_generator import FeatureImageGenerator
+from vid2vid.nn.graphed_step import GraphedGeneratorStep
 from vid2vid.nn.image_generator import ImageGenerator
+from vid2vid.nn.input_window import InputWindow
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
 from vid2vid.nn.sequential_generator import GeneratorState, SequentialGenerator, SequentialGeneratorConfig
 from vid2vid.pipeline_io import (
@@ -341,6 +342,8 @@ class Vid2VidPipeline:
         if feature_choice not in FEATURE_CHOICES:
             raise ValueError(f"feature_choice must be one of {FEATURE_CHOICES}, got {feature_choice!r}")
         self.feature_choice = feature_choice
+        self._label_gather = False
+        self._graphed: GraphedGeneratorStep | None = None
         feat_nc = self.feature_channels
         if feat_nc < 0:
             raise ValueError(
@@ -395,6 +398,8 @@ class Vid2VidPipeline:
         first_frame: str | None = None,
         channels_last: bool = False,
         compile: bool = False,
+        label_gather: bool = False,
+        cuda_graphs: bool = False,
     ) -> Vid2VidPipeline | Pix2PixHDPipeline:
         """Load a model folder from disk or from the Hugging Face Hub.
 
@@ -414,6 +419,10 @@ class Vid2VidPipeline:
             first_frame: override the folder's first-frame policy.
             channels_last: use the channels-last memory format (faster convolutions on recent GPUs).
             compile: wrap the generators with ``torch.compile``.
+            label_gather: compute the finest label stems as gathers (see
+                :meth:`enable_label_gather`; label models, off by default).
+            cuda_graphs: replay generator steps as CUDA graphs (see :meth:`enable_cuda_graphs`;
+                CUDA only, off by default).
 
         Loading is strict: missing or unexpected tensors are errors naming them.
         """
@@ -438,6 +447,10 @@ class Vid2VidPipeline:
             pipe.enable_channels_last()
         if compile:
             pipe.compile()
+        if label_gather:
+            pipe.enable_label_gather()
+        if cuda_graphs:
+            pipe.enable_cuda_graphs()
         return pipe
 
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> Path:
@@ -569,12 +582,16 @@ class Vid2VidPipeline:
         dev = resolve_device(device) if device is not None else self.device
         dt = _resolve_dtype(dtype) or self.dtype
         _check_device_dtype(dev, dt)
+        if self._graphed is not None and dev.type != "cuda":
+            raise ValueError("CUDA graphs are enabled: call enable_cuda_graphs(False) before moving off CUDA")
         fmt = torch.channels_last if self._channels_last else None
         for module in (self.generator, self.image_generator, self.feature_encoder):
             if module is not None:
                 module.to(device=dev, dtype=dt)
                 if fmt is not None:
                     module.to(memory_format=fmt)
+        if self._graphed is not None:
+            self._graphed = GraphedGeneratorStep(self.generator)  # captured again on the new device/dtype
         return self
 
     def set_first_frame(self, policy: str) -> Vid2VidPipeline:
@@ -596,6 +613,41 @@ class Vid2VidPipeline:
         for module in (self.generator, self.image_generator):
             if module is not None:
                 module.compile(**kwargs)
+        return self
+
+    def enable_label_gather(self, enabled: bool = True) -> Vid2VidPipeline:
+        """Compute the finest scale's 7×7 label stems as gathers of weight columns (off by default).
+
+        Label models only. Mathematically the same network, not bit-identical (the stem sums run
+        in another order: about 1e-6 per value); faster on CPU, where the stems are a large share
+        of the time (see docs/performance.md). Not combinable with CUDA graphs.
+        """
+        if enabled and self.config.label_nc == 0:
+            raise ValueError(
+                "label_gather needs a label model (label_nc > 0); this one takes continuous inputs"
+            )
+        if enabled and self._graphed is not None:
+            raise ValueError(
+                "label_gather cannot be combined with CUDA graphs (it checks its input on the host)"
+            )
+        self._label_gather = enabled
+        return self
+
+    def enable_cuda_graphs(self, enabled: bool = True) -> Vid2VidPipeline:
+        """Replay each generator step as a CUDA graph (:class:`~vid2vid.nn.graphed_step.GraphedGeneratorStep`).
+
+        CUDA only; captured at the first step of a clip size, re-captured when the size changes.
+        Outputs equal the eager steps'. The first step of a ``no_first_frame`` model runs eagerly.
+        Call it after :meth:`to` / :meth:`enable_channels_last` (the capture records the layout).
+        """
+        if not enabled:
+            self._graphed = None
+            return self
+        if self.device.type != "cuda":
+            raise ValueError(f"CUDA graphs need a CUDA device; the pipeline is on {self.device}")
+        if self._label_gather:
+            raise ValueError("CUDA graphs cannot be combined with label_gather: disable it first")
+        self._graphed = GraphedGeneratorStep(self.generator)
         return self
 
     def _check_policy(self, policy: str) -> None:
@@ -913,7 +965,7 @@ class Vid2VidPipeline:
                 "this model does not use instance maps (use_instance=False) and its first frames need no "
                 "instance features: do not pass instances"
             )
-        window: deque[Tensor] = deque(maxlen=c.n_frames_G)
+        window = InputWindow(c.n_frames_G, c.n_scales)  # preallocated; each frame pooled once
         state: GeneratorState | None = None
         history: list[Tensor] = []
         features: _FeatureSampler | None = None
@@ -980,7 +1032,7 @@ class Vid2VidPipeline:
                     f"instances of frame {t} are {tuple(inst.shape)}, expected (B, 1, H, W) = {shape}"
                 )
             encoded = self._encode(lab, inst)
-            window.append(encoded)
+            window.push(encoded[:, 0])
             if policy == "zeros":
                 if len(window) < c.n_frames_G:
                     continue  # the first n_frames_G - 1 maps only condition the first output
@@ -1005,7 +1057,11 @@ class Vid2VidPipeline:
                     history = []
                 yield _Step(image, None, None)
                 continue
-            out, state = self.generator.step(torch.cat(list(window), dim=1), state)
+            if self._graphed is not None and not (c.no_first_frame and state.is_first):
+                out = self._graphed(window.levels(), state.history)
+                state = state.advance(out.scale_images)
+            else:
+                out, state = self.generator.step(window, state, label_gather=self._label_gather)
             yield _Step(out.image, out.flow, out.weight)
         if shape is None:
             raise ValueError("labels hold no frames")

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 from torch import nn
 
 from vid2vid.convert.original import (
@@ -23,6 +22,7 @@ from vid2vid.convert.original import (
 from vid2vid.convert.original_model import convert_original_model
 from vid2vid.data.labels import one_hot
 from vid2vid.nn import ImageGeneratorConfig
+from vid2vid.reference_fixtures import read_fixture_tensors
 from vid2vid.pipeline import Vid2VidPipeline
 
 
@@ -74,9 +74,9 @@ def test_1024_form_global_with_4_downsamplings(fixtures_dir: Path) -> None:
 
     # Bundled with a street generator (36-channel frames: labels + instance edges): the pipeline
     # feeds it the 35 label channels, one frame at a time, as test.py --use_single_G.
-    src = fixtures_dir / "g_city_s1_d3"
+    src = fixtures_dir / "g_city_s1_d2_noflow"  # a carried street generator (35 labels + instances)
     options = json.loads((src / "config.json").read_text())
-    io = load_file(src / "io.safetensors")
+    io = read_fixture_tensors(src / "io.safetensors")
     folder = convert_original_model(
         options, [load_original_state_dict(src / "latest_net_G0.pth")], first_frame_state_dict=sd
     )

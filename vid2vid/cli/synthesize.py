@@ -118,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     if str(args.out).endswith(".safetensors"):
+        import torch
+
         from vid2vid.checkpoint import save_state_dict
 
         path = save_state_dict(

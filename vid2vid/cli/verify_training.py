@@ -19,7 +19,8 @@ def register(subparsers: Any) -> None:
             "gradient norms), through vid2vid's own trainer (Vid2VidTrainer.train_iteration) and print "
             "each loss term (ours, original, relative difference), the largest output difference and "
             "the worst gradient-norm difference. Exits 1 when anything is out of tolerance: loss terms "
-            "1e-5 relative (1e-6 absolute near zero), outputs 1e-5, gradient norms 1e-4 relative."
+            "1e-5 relative (1e-6 absolute near zero), outputs 1e-5, gradient norms 1e-4 relative. The "
+            "replay runs single-threaded, as the fixtures were made (--threads does not apply)."
         ),
     )
     parser.add_argument("fixtures", nargs="+", metavar="FIXTURE_DIR", help="training-step fixture folder(s)")
@@ -28,21 +29,13 @@ def register(subparsers: Any) -> None:
         help="VGG19 weights for the VGG loss (default: the file the fixture names, else rebuilt from "
         "the recipe in its config.json and checked against its hashes)",
     )
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch CPU threads (default: 1, as the fixtures were made)"
-    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Replay every fixture; 0 when all are within tolerance, 1 otherwise."""
-    import torch
-
     from vid2vid.training.replay import replay_training_fixture
 
-    if args.threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
     ok = True
     for folder in args.fixtures:
         report = replay_training_fixture(folder, vgg_weights=args.vgg_weights)

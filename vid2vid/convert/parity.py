@@ -41,20 +41,27 @@ class ParityResult:
     n_values: int
 
 
-def run_fixture(folder: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+def run_fixture(
+    folder: str | os.PathLike[str], device: str | torch.device = "cpu"
+) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
     """Convert the fixture's network and run it on the fixture's inputs.
+
+    Args:
+        folder: the fixture folder.
+        device: where to run the converted network (outputs come back on the CPU).
 
     Returns:
         ``(ours, expected)``: dictionaries of output tensors with the same keys.
     """
     case = FixtureCase.read(folder)
     cfg = case.config
-    io = case.tensors()
+    expected_io = case.tensors()
+    io = {k: v.to(device) for k, v in expected_io.items()}
     paths = case.weight_paths()
     state_dicts = [load_original_state_dict(p) for p in paths]
     kind = case.kind
     model, _ = convert_original(kind, cfg, state_dicts, source_names=[p.name for p in paths])
-    model.train()  # the original computed every fixture with per-call normalisation statistics
+    model.to(device).train()  # the original computed every fixture with per-call normalisation statistics
     with torch.no_grad():
         if kind == "vid2vid_generator":
             clip = {k: io[k][None] for k in ("labels", "instances", "inputs") if k in io}
@@ -62,24 +69,28 @@ def run_fixture(folder: str | os.PathLike[str]) -> tuple[dict[str, Tensor], dict
             tg = model.config.n_frames_G
             first = None if cfg.get("no_first_img") else io["real"][None, : tg - 1]
             out = model.generate(inputs, first_frames=first)
-            return {"expected": out.image[0]}, {"expected": io["expected"]}
+            return {"expected": out.image[0].cpu()}, {"expected": expected_io["expected"]}
         if kind in ("pix2pixhd_global", "pix2pixhd_local"):
-            return {"expected": model(one_hot(io["labels"], int(cfg["input_nc"])))}, {
-                "expected": io["expected"]
+            return {"expected": model(one_hot(io["labels"], int(cfg["input_nc"]))).cpu()}, {
+                "expected": expected_io["expected"]
             }
         if kind == "multiscale_patch_discriminator":
             features = model(io["input"])
-            ours = {f"scale{i}.layer{j}": f for i, scale in enumerate(features) for j, f in enumerate(scale)}
-            return ours, {k: io[k] for k in ours}
+            ours = {
+                f"scale{i}.layer{j}": f.cpu() for i, scale in enumerate(features) for j, f in enumerate(scale)
+            }
+            return ours, {k: expected_io[k] for k in ours}
         if kind == "instance_feature_encoder":
-            return {"expected": model(io["image"], io["instances"])}, {"expected": io["expected"]}
+            return {"expected": model(io["image"], io["instances"]).cpu()}, {
+                "expected": expected_io["expected"]
+            }
     raise ValueError(f"fixture {folder} has unknown kind {kind!r}")
 
 
-def check_fixture(folder: str | os.PathLike[str]) -> ParityResult:
-    """Largest absolute difference between our converted network and the original on a fixture."""
+def check_fixture(folder: str | os.PathLike[str], device: str | torch.device = "cpu") -> ParityResult:
+    """Largest absolute difference between our converted network (run on ``device``) and the original."""
     folder = Path(folder)
-    ours, expected = run_fixture(folder)
+    ours, expected = run_fixture(folder, device)
     missing = sorted(set(expected) - set(ours))
     if missing:
         raise ValueError(f"fixture {folder.name}: outputs not produced: {missing}")

@@ -45,7 +45,12 @@ def base_grid(
     return torch.cat([grid_x, grid_y], dim=1)
 
 
-def flow_warp(image: Tensor, flow: Tensor, grid: Tensor | None = None) -> Tensor:
+def _flow_scale(height: int, width: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    # Pixels -> normalised coordinates: (1, 2, 1, 1) holding ((W - 1) / 2, (H - 1) / 2).
+    return torch.tensor([(width - 1.0) / 2.0, (height - 1.0) / 2.0], dtype=dtype).to(device).view(1, 2, 1, 1)
+
+
+def flow_warp(image: Tensor, flow: Tensor, grid: Tensor | None = None, scale: Tensor | None = None) -> Tensor:
     """Warp ``image`` backwards with ``flow``.
 
     Args:
@@ -53,6 +58,9 @@ def flow_warp(image: Tensor, flow: Tensor, grid: Tensor | None = None) -> Tensor
         flow: ``(B, 2, H, W)`` float, displacements in pixels (channel 0 = x).
         grid: optional ``(1, 2, H, W)`` identity grid from :func:`base_grid` (same device/dtype
             as ``flow``), to avoid rebuilding it on every call.
+        scale: optional ``(1, 2, 1, 1)`` tensor ``((W - 1) / 2, (H - 1) / 2)`` on ``flow``'s
+            device/dtype, likewise (a cached one keeps host-to-device copies out of the call,
+            which CUDA-graph capture requires).
 
     Returns:
         ``(B, C, H, W)``, same dtype as ``image``: ``out[:, :, y, x] = image(x + flow_x, y + flow_y)``
@@ -62,7 +70,8 @@ def flow_warp(image: Tensor, flow: Tensor, grid: Tensor | None = None) -> Tensor
     height, width = image.shape[-2:]
     if grid is None:
         grid = base_grid(height, width, device=flow.device, dtype=flow.dtype)
-    scale = flow.new_tensor([(width - 1.0) / 2.0, (height - 1.0) / 2.0]).view(1, 2, 1, 1)
+    if scale is None:
+        scale = _flow_scale(height, width, flow.device, flow.dtype)
     sample_grid = (grid + flow / scale).permute(0, 2, 3, 1)
     if sample_grid.dtype != image.dtype:
         sample_grid = sample_grid.to(image.dtype)
@@ -72,14 +81,15 @@ def flow_warp(image: Tensor, flow: Tensor, grid: Tensor | None = None) -> Tensor
 class FlowWarp(nn.Module):
     """Backward warping module: :func:`flow_warp` with the identity grid cached.
 
-    The cache holds one grid per ``(H, W, device, dtype)`` (it is not part of the state dict);
-    the module has no parameters and follows the input's device and dtype.
+    The cache holds one grid (and pixel-to-grid scale) per ``(H, W, device, dtype)`` (it is not
+    part of the state dict); the module has no parameters and follows the input's device and dtype.
     """
 
     def __init__(self, max_cached_grids: int = 8) -> None:
         super().__init__()
         self.max_cached_grids = max_cached_grids
         self._grids: dict[tuple[int, int, torch.device, torch.dtype], Tensor] = {}
+        self._scales: dict[tuple[int, int, torch.device, torch.dtype], Tensor] = {}
 
     def grid(self, height: int, width: int, device: torch.device, dtype: torch.dtype) -> Tensor:
         """Cached ``(1, 2, H, W)`` identity grid (see :func:`base_grid`)."""
@@ -87,13 +97,17 @@ class FlowWarp(nn.Module):
         grid = self._grids.get(key)
         if grid is None:
             if len(self._grids) >= self.max_cached_grids:
-                self._grids.pop(next(iter(self._grids)))
+                oldest = next(iter(self._grids))
+                self._grids.pop(oldest)
+                self._scales.pop(oldest, None)
             grid = base_grid(height, width, device=device, dtype=dtype)
             self._grids[key] = grid
+            self._scales[key] = _flow_scale(height, width, device, dtype)
         return grid
 
     def forward(self, image: Tensor, flow: Tensor) -> Tensor:
         """``image``: ``(B, C, H, W)``; ``flow``: ``(B, 2, H, W)`` pixels → warped ``(B, C, H, W)``."""
         _check_warp_inputs(image, flow)
-        grid = self.grid(image.shape[-2], image.shape[-1], flow.device, flow.dtype)
-        return flow_warp(image, flow, grid)
+        key = (image.shape[-2], image.shape[-1], flow.device, flow.dtype)
+        grid = self.grid(*key)
+        return flow_warp(image, flow, grid, self._scales[key])

@@ -6,6 +6,7 @@ from vid2vid.nn.conv_stacks import DownsamplingEncoder, UpsamplingDecoder
 from vid2vid.nn.discriminator import MultiScaleDiscriminator, PatchDiscriminator
 from vid2vid.nn.feature_image_generator import FeatureImageGenerator, FeatureImageGeneratorConfig
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
+from vid2vid.nn.input_window import InputWindow
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder, instance_average_pool
 from vid2vid.nn.norm import NORM_TYPES, make_norm
 from vid2vid.nn.presets import GENERATOR_PRESETS, generator_preset
@@ -23,6 +24,7 @@ __all__ = [
     "SequentialGeneratorConfig",
     "GeneratorOutput",
     "GeneratorState",
+    "InputWindow",
     "CompositeGenerator",
     "CompositeFeatures",
     "CompositeOutput",

@@ -66,6 +66,13 @@ class DownsamplingEncoder(nn.Module):
             x = layer(x)
         return self.blocks(x)
 
+    def forward_from_stem(self, stem_conv: Tensor) -> Tensor:
+        """The encoder given its stem convolution's output ``(B, C_stem, H, W)`` (norm and activation follow)."""
+        x = self.stem.act(self.stem.norm(stem_conv))
+        for layer in self.down:
+            x = layer(x)
+        return self.blocks(x)
+
 
 class UpsamplingDecoder(nn.Module):
     """Residual blocks + transposed convolutions.

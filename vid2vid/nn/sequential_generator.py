@@ -13,6 +13,7 @@ original's test loop does.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -21,11 +22,18 @@ from torch import Tensor, nn
 
 from vid2vid.data.labels import encode_label_map
 from vid2vid.nn.blocks import PADDING_TYPES
-from vid2vid.nn.composite_generator import CompositeFeatures, CompositeGenerator, CompositeOutput
+from vid2vid.nn.composite_generator import CompositeFeatures, CompositeGenerator, CompositeOutput, LabelIds
+from vid2vid.nn.input_window import InputWindow
 from vid2vid.nn.norm import check_norm
 from vid2vid.nn.pyramid import build_pyramid
 
-__all__ = ["SequentialGeneratorConfig", "SequentialGenerator", "GeneratorOutput", "GeneratorState"]
+__all__ = [
+    "SequentialGeneratorConfig",
+    "SequentialGenerator",
+    "GeneratorOutput",
+    "GeneratorState",
+    "InputWindow",
+]
 
 
 @dataclass
@@ -220,6 +228,9 @@ class SequentialGenerator(nn.Module):
                 )
             )
         self.scales = nn.ModuleList(scales)
+        # Foreground class ids as a device tensor (not saved): indexing with it needs no
+        # host-to-device copy per call (CUDA-graph capture forbids those).
+        self.register_buffer("fg_index", torch.tensor(c.fg_labels, dtype=torch.long), persistent=False)
 
     # ------------------------------------------------------------------ inputs
     def encode_inputs(
@@ -259,68 +270,103 @@ class SequentialGenerator(nn.Module):
 
     def _foreground_mask(self, window: Tensor) -> Tensor:
         # window: (B, T, C, h, w) encoded; mask of the newest frame, (B, 1, h, w) clamped to [0, 1].
-        channels = window[:, -1, self.config.fg_labels]
+        channels = window[:, -1].index_select(1, self.fg_index)
         return channels.sum(dim=1, keepdim=True).clamp(0, 1)
 
     # ----------------------------------------------------------------- forward
     def forward(
         self,
-        window: Tensor,
+        window: Tensor | Sequence[Tensor],
         history: list[Tensor],
         use_raw_only: bool = False,
         detach_coarse: bool = False,
+        label_gather: bool = False,
     ) -> GeneratorOutput:
         """Generate the frame at the end of a window of inputs.
 
         Args:
             window: ``(B, n_frames_G, frame_nc, H, W)`` float, encoded inputs (see
                 :meth:`encode_inputs`), oldest first; the output is the frame of the last one.
+                Or the window's average-pool pyramid, finest first (``n_scales`` tensors
+                ``(B, n_frames_G, frame_nc, H / 2**s, W / 2**s)``, as :func:`build_pyramid` or
+                :meth:`InputWindow.levels` give), which saves pooling it again.
             history: per-scale previous outputs, finest first, each
                 ``(B, n_frames_G - 1, output_nc, H / 2**s, W / 2**s)`` in ``[-1, 1]``.
             use_raw_only: output the hallucinated frame without warping.
             detach_coarse: cut the gradient through every scale but the finest (train only the
                 finest scale, as the original does for ``niter_fix_global`` epochs).
+            label_gather: compute the finest scale's 7×7 label stems as gathers of weight columns
+                (label models only; the finest window's label channels must be one-hot, as
+                :meth:`encode_inputs` makes them). Mathematically the same function, faster on
+                CPU, not bit-identical (within ~1e-6 per stem value); off by default.
         """
         c = self.config
-        if window.dim() != 5 or window.shape[1] != c.n_frames_G or window.shape[2] != c.frame_nc:
+        if isinstance(window, Tensor):
+            levels = None
+            finest = window
+        else:
+            levels = list(window)
+            if len(levels) != c.n_scales:
+                raise ValueError(
+                    f"a window pyramid must hold n_scales={c.n_scales} levels, got {len(levels)}"
+                )
+            finest = levels[0]
+        if finest.dim() != 5 or finest.shape[1] != c.n_frames_G or finest.shape[2] != c.frame_nc:
             raise ValueError(
                 f"window must be (B, n_frames_G={c.n_frames_G}, frame_nc={c.frame_nc}, H, W), "
-                f"got {tuple(window.shape)}"
+                f"got {tuple(finest.shape)}"
             )
-        batch, _, _, height, width = window.shape
+        batch, _, _, height, width = finest.shape
         self.check_size(height, width)
+        if levels is not None:
+            for s, lvl in enumerate(levels):
+                expected = (batch, c.n_frames_G, c.frame_nc, height // 2**s, width // 2**s)
+                if tuple(lvl.shape) != expected:
+                    raise ValueError(f"window pyramid level {s} must be {expected}, got {tuple(lvl.shape)}")
         if len(history) != c.n_scales:
             raise ValueError(f"history must hold {c.n_scales} per-scale tensors, got {len(history)}")
         for s, h in enumerate(history):
             expected = (batch, c.n_frames_G - 1, c.output_nc, height // 2**s, width // 2**s)
             if tuple(h.shape) != expected:
                 raise ValueError(f"history[{s}] must be {expected}, got {tuple(h.shape)}")
+        if label_gather and c.label_nc == 0:
+            raise ValueError(
+                "label_gather needs a label model (label_nc > 0); this one takes continuous inputs"
+            )
 
-        window_pyramid = build_pyramid(window, c.n_scales)
+        window_pyramid = levels if levels is not None else build_pyramid(finest, c.n_scales)
         coarse: CompositeFeatures | None = None
         outputs: list[CompositeOutput] = []
         for s in range(c.n_scales):
             level = c.n_scales - 1 - s  # pyramid index: 0 = full resolution
             win = window_pyramid[level]
             h = history[level]
+            ids = None
+            if label_gather and level == 0:
+                ids = LabelIds(
+                    win[:, :, : c.label_nc].argmax(dim=2),
+                    win[:, :, c.label_nc :] if c.use_instance else None,
+                    c.label_nc,
+                )
             out = self.scales[s](
                 win.flatten(1, 2),
                 h.flatten(1, 2),
                 fg_mask=self._foreground_mask(win) if c.use_foreground else None,
                 coarse=coarse,
                 use_raw_only=use_raw_only,
+                label_ids=ids,
             )
             coarse = out.features
             if detach_coarse and s != c.n_scales - 1:
                 coarse = coarse.detach()
                 out = CompositeOutput(out.image.detach(), out.raw, out.flow, out.weight, coarse)
             outputs.append(out)
-        finest = outputs[-1]
+        finest_out = outputs[-1]
         return GeneratorOutput(
-            image=finest.image,
-            raw=finest.raw,
-            flow=finest.flow,
-            weight=finest.weight,
+            image=finest_out.image,
+            raw=finest_out.raw,
+            flow=finest_out.flow,
+            weight=finest_out.weight,
             scale_images=[o.image for o in reversed(outputs)],
         )
 
@@ -365,24 +411,55 @@ class SequentialGenerator(nn.Module):
         return GeneratorState(build_pyramid(first_frames, c.n_scales), is_first=True)
 
     def step(
-        self, window: Tensor, state: GeneratorState, detach_coarse: bool = False
+        self,
+        window: Tensor | Sequence[Tensor] | InputWindow,
+        state: GeneratorState,
+        detach_coarse: bool = False,
+        label_gather: bool = False,
     ) -> tuple[GeneratorOutput, GeneratorState]:
         """One time step: generate from ``window`` and ``state``; return the output and the next state.
 
-        On the first step of a model with ``no_first_frame`` the hallucinated frame is output
-        without warping (the history holds only zeros). Shapes as in :meth:`forward`.
+        ``window`` is a window tensor, its pyramid (see :meth:`forward`), or an
+        :class:`InputWindow` holding ``n_frames_G`` frames (its levels are used as they are: each
+        frame was pooled once when it was pushed). On the first step of a model with
+        ``no_first_frame`` the hallucinated frame is output without warping (the history holds
+        only zeros). Shapes as in :meth:`forward`.
         """
+        if isinstance(window, InputWindow):
+            if not window.full:
+                raise ValueError(
+                    f"the input window holds {len(window)} frames; the generator needs n_frames_G = "
+                    f"{self.config.n_frames_G}"
+                )
+            if window.n_levels != self.config.n_scales:
+                raise ValueError(
+                    f"the input window has {window.n_levels} levels; this generator has n_scales = "
+                    f"{self.config.n_scales}"
+                )
+            window = window.levels()
         use_raw_only = self.config.no_first_frame and state.is_first
-        out = self(window, state.history, use_raw_only=use_raw_only, detach_coarse=detach_coarse)
+        out = self(
+            window,
+            state.history,
+            use_raw_only=use_raw_only,
+            detach_coarse=detach_coarse,
+            label_gather=label_gather,
+        )
         return out, state.advance(out.scale_images)
 
-    def generate(self, inputs: Tensor, first_frames: Tensor | None = None) -> GeneratorOutput:
+    def generate(
+        self, inputs: Tensor, first_frames: Tensor | None = None, label_gather: bool = False
+    ) -> GeneratorOutput:
         """Run a whole encoded clip window by window (the original's test-time protocol).
+
+        The clip is pooled into its pyramid once (every frame once, not once per window it
+        appears in); each step reads its window as views of the pyramid levels.
 
         Args:
             inputs: ``(B, T, frame_nc, H, W)`` encoded inputs, ``T >= n_frames_G``.
             first_frames: ``(B, n_frames_G - 1, output_nc, H, W)`` history before the first
                 window, or ``None`` for zeros.
+            label_gather: the finest scale's label stems as gathers (see :meth:`forward`).
 
         Returns:
             :class:`GeneratorOutput` whose tensors have a time axis after the batch axis:
@@ -403,9 +480,10 @@ class SequentialGenerator(nn.Module):
             device=inputs.device,
             dtype=inputs.dtype,
         )
+        pyramid = build_pyramid(inputs, self.config.n_scales)
         steps: list[GeneratorOutput] = []
         for i in range(length - tg + 1):
-            out, state = self.step(inputs[:, i : i + tg], state)
+            out, state = self.step([lvl[:, i : i + tg] for lvl in pyramid], state, label_gather=label_gather)
             steps.append(out)
 
         def stack(values: list[Tensor | None]) -> Tensor | None:

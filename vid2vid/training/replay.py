@@ -445,6 +445,15 @@ def replay_training_fixture(
         ValueError: the fixture's protocol does not match our schedule (chunks, frames), or its
             weights do not fit the architecture its options describe.
     """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the fixtures were made single-threaded: same summation order
+    try:
+        return _replay(folder, vgg_weights, trainer_hook)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _replay(folder: str | os.PathLike[str], vgg_weights: str | os.PathLike[str] | None, trainer_hook: Any) -> ReplayReport:
     fx = TrainingFixture.load(folder)
     vgg = Path(vgg_weights) if vgg_weights is not None else fx.vgg_weights()
     config = fixture_train_config(fx, vgg)

@@ -36,6 +36,8 @@ def startup_summary(trainer: Any) -> list[str]:
     cfg = trainer.config
     dataset = trainer.dataset
     clips = getattr(dataset, "clips", None)
+    if clips is not None and not isinstance(clips, list | tuple):
+        clips = getattr(clips, "clips", None)  # a dataset over another one's clips (FrameDataset)
     lines = []
     if clips:
         lengths = [c.length for c in clips]
