@@ -5,9 +5,9 @@ loss costs what it costs with the real ones):
 
 * ``tiny``: ngf 8, n_downsample 2, 2 residual blocks, ndf 8, one image-D scale, 2 temporal scales,
   64x32 frames, 4 generated frames in chunks of 2 — the test-suite scale;
-* ``street_256``: the ``street_256`` preset (35 labels + instances + foreground, ngf 128 as the
-  original's 512 generator with ``n_downsample 2``, one image-D scale, 6 frames in one chunk) at
-  256x128, VGG19 on.
+* ``street_256``: the ``street_256`` preset (35 labels + instances + foreground, ``n_downsample
+  2``, one image-D scale, 6 frames in one chunk) at 256x128 with VGG19, at a CPU-sized width
+  (ngf 32, ndf 32; the preset's ngf 128 needs ~10 GB and minutes per iteration on a CPU).
 
 ``--compare OLD_REPO`` times another checkout (e.g. a ``git worktree`` of an earlier commit)
 against this one, alternating runs (A B B A ...) in fresh processes, and prints the median ratio.
@@ -66,10 +66,14 @@ def _config(name: str, root: str, checkpoint_dir: str):  # noqa: ANN202 (types f
             **common,
         )
     if name == "street_256":
+        import dataclasses
+
         from vid2vid.training import get_preset
 
         cfg = get_preset("street_256")
-        return cfg.replace(load_size=256, fine_size=256, **common)
+        # the preset's architecture at a CPU-sized width (ngf 32 instead of 128; ndf 32)
+        gen = dataclasses.replace(cfg.generator, ngf=32)
+        return cfg.replace(generator=gen, ndf=32, load_size=256, fine_size=256, **common)
     raise ValueError(f"unknown configuration {name!r}; expected one of {CONFIGS}")
 
 
