@@ -55,10 +55,12 @@ def ssim(
     x = (pred.double() - lo) / (hi - lo)
     y = (target.double() - lo) / (hi - lo)
     n, c = x.shape[:2]
-    win = gaussian_window(window_size, sigma).to(x.device)[None, None].expand(c, 1, -1, -1)
+    g = gaussian_window(window_size, sigma)[window_size // 2]
+    g = (g / g.sum()).to(x.device)  # the 2-D window is the outer product of this 1-D one
+    gy, gx = g.view(1, 1, -1, 1).expand(c, 1, -1, -1), g.view(1, 1, 1, -1).expand(c, 1, -1, -1)
 
-    def blur(z: Tensor) -> Tensor:
-        return F.conv2d(z, win, groups=c)
+    def blur(z: Tensor) -> Tensor:  # separable valid convolution
+        return F.conv2d(F.conv2d(z, gy, groups=c), gx, groups=c)
 
     mu_x, mu_y = blur(x), blur(y)
     sxx = blur(x * x) - mu_x**2
