@@ -65,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="flow estimator for tOF and for the warp error where the data has no exact flow (default dis)")
     for name in WEIGHTED:
         p.add_argument(f"--{name}", choices=("auto", "on", "off"), default="auto",
-                       help=f"{name.upper()}: auto = when its weights are found (default), on = required, off")
+                       help=f"{name.upper()}: auto = when its weights are found locally (default), "
+                       "on = required (downloaded into the torch hub cache if possible), off")
     p.add_argument("--lpips-net", choices=("alex", "vgg"), default="alex", help="LPIPS backbone (default alex)")
     p.add_argument("--lpips-backbone-weights", default=None, help="torchvision AlexNet/VGG16 weights file")
     p.add_argument("--lpips-head-weights", default=None, help="LPIPS v0.1 linear heads file (lpips package's alex.pth)")
@@ -167,10 +168,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"vid2vid evaluate: {data / (args.phase + '_B')} not found: no ground truth", file=sys.stderr)
 
     lpips = _optional("lpips", args.lpips, lambda: LPIPS(
-        args.lpips_net, backbone_weights=args.lpips_backbone_weights, head_weights=args.lpips_head_weights
+        args.lpips_net,
+        backbone_weights=args.lpips_backbone_weights,
+        head_weights=args.lpips_head_weights,
+        download=args.lpips == "on",
     ).to(device), skipped)
     fid = _optional("fid", args.fid, lambda: FrechetInceptionDistance(
-        InceptionFeatures(args.fid_weights or "default").to(device)), skipped) if has_truth else None
+        InceptionFeatures(args.fid_weights or "default", download=args.fid == "on").to(device)), skipped) if has_truth else None
     fvd = _optional("fvd", args.fvd, lambda: FrechetVideoDistance(
         I3DFeatures(args.fvd_weights or "default").to(device), window=args.fvd_window), skipped) if has_truth else None
     estimator = None

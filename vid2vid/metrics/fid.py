@@ -37,15 +37,18 @@ class InceptionFeatures(nn.Module):
             torchvision ``inception_v3`` state dict (``.pth`` or ``.safetensors``), or ``None``
             (random weights, tests only).
         size: side of the square the frames are resized to (299).
+        download: try to download the default weights into the hub cache when no local file is found.
     """
 
-    def __init__(self, weights: str | os.PathLike[str] | None = "default", size: int = 299) -> None:
+    def __init__(
+        self, weights: str | os.PathLike[str] | None = "default", size: int = 299, download: bool = True
+    ) -> None:
         super().__init__()
         from torchvision.models import inception_v3
 
         model = inception_v3(weights=None, aux_logits=True, init_weights=weights is None, transform_input=False)
         if weights is not None:
-            path = resolve_weights(INCEPTION_WEIGHTS, None if str(weights) == "default" else weights)
+            path = resolve_weights(INCEPTION_WEIGHTS, None if str(weights) == "default" else weights, download)
             load_into(model, read_state_dict(path), str(path))
         model.fc = nn.Identity()
         model.AuxLogits = None

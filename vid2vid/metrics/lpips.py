@@ -85,6 +85,7 @@ class LPIPS(nn.Module):
         weights: ``"default"`` (backbone and heads from local files/caches, see the module
             docstring) or ``None`` (random backbone and random non-negative heads: tests only).
         backbone_weights, head_weights: explicit files overriding the lookup.
+        download: try to download the backbone into the hub cache when no local file is found.
     """
 
     def __init__(
@@ -93,6 +94,7 @@ class LPIPS(nn.Module):
         weights: str | None = "default",
         backbone_weights: str | os.PathLike[str] | None = None,
         head_weights: str | os.PathLike[str] | None = None,
+        download: bool = True,
     ) -> None:
         super().__init__()
         if net not in LPIPS_BACKBONES:
@@ -106,7 +108,7 @@ class LPIPS(nn.Module):
         model = (alexnet if net == "alex" else vgg16)(weights=None)
         if weights == "default":
             spec = info["spec"]
-            path = resolve_weights(spec, backbone_weights)
+            path = resolve_weights(spec, backbone_weights, download=download)
             state = read_state_dict(path)
             feats = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
             load_into(model.features, feats or state, str(path))
