@@ -19,7 +19,7 @@ PALETTE: tuple[tuple[int, int, int], ...] = (
 def _fmt(v: float) -> str:
     if v == 0 or not math.isfinite(v):
         return f"{v:g}"
-    return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
+    return f"{v:.4g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
 
 
 def plot_curves(
