@@ -66,7 +66,9 @@ def synthesize_image_model(model_dir: Path, data: Path, out: Path, phase: str = 
         frames = []
         with torch.no_grad():
             for t in range(len(labels)):  # one frame at a time: no temporal information at all
-                x = encode_label_map(labels[t : t + 1], label_nc, instances=None if inst is None else inst[t : t + 1])
+                x = encode_label_map(
+                    labels[t : t + 1], label_nc, instances=None if inst is None else inst[t : t + 1]
+                )
                 frames.append(model.generator(x).clamp(-1, 1)[0])
         video = torch.stack(frames)
         write_frames(((video + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy(), out / name)
@@ -129,7 +131,9 @@ def tabulate(work: Path, runs: dict[str, list[str]]) -> dict[str, Any]:
                 "std_clips": statistics.stdev(vals) if finite and len(vals) > 1 else math.nan,
                 "n_clips": len(vals),
                 "seed_means": seed_means[m],
-                "std_seeds": statistics.stdev(seed_means[m]) if finite and len(seed_means[m]) > 1 else math.nan,
+                "std_seeds": statistics.stdev(seed_means[m])
+                if finite and len(seed_means[m]) > 1
+                else math.nan,
             }
         table[row] = entry
     return table
@@ -160,13 +164,19 @@ def write_outputs(work: Path, table: dict[str, Any], runs: dict[str, list[str]],
                 cell += f" (seeds ± {st['std_seeds']:.2g})"
             cells.append(cell)
         seeds = len(entry["runs"])
-        lines.append(f"| {ROW_TITLES[row]}{f' [{seeds} seeds]' if seeds > 1 else ''} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {ROW_TITLES[row]}{f' [{seeds} seeds]' if seeds > 1 else ''} | " + " | ".join(cells) + " |"
+        )
     atomic_write_text(work / "study.md", "\n".join(lines) + "\n")
 
     # per-frame curves: mean over clips (first seed of each row)
     panels: dict[str, dict[str, list[float]]] = {}
-    for m, title in (("warp_error", "warp error (lower is better)"), ("flicker", "flicker (lower is better)"),
-                     ("tof", "tOF, px (lower is better)"), ("psnr", "PSNR, dB (higher is better)")):
+    for m, title in (
+        ("warp_error", "warp error (lower is better)"),
+        ("flicker", "flicker (lower is better)"),
+        ("tof", "tOF, px (lower is better)"),
+        ("psnr", "PSNR, dB (higher is better)"),
+    ):
         series = {}
         for row, row_runs in runs.items():
             report = json.loads((work / "reports" / row_runs[0] / "report.json").read_text())
@@ -175,7 +185,9 @@ def write_outputs(work: Path, table: dict[str, Any], runs: dict[str, list[str]],
                 continue
             arr = np.array(curves)
             with np.errstate(all="ignore"):
-                series[row] = [float(np.nanmean(col)) if np.isfinite(col).any() else math.nan for col in arr.T]
+                series[row] = [
+                    float(np.nanmean(col)) if np.isfinite(col).any() else math.nan for col in arr.T
+                ]
         panels[title] = series
     plot_curves(panels, panel_size=(420, 240), columns=2).save(work / "study_curves.png")
 
@@ -195,7 +207,9 @@ def write_outputs(work: Path, table: dict[str, Any], runs: dict[str, list[str]],
         else:
             from vid2vid.pipeline import Vid2VidPipeline
 
-            pipe = Vid2VidPipeline.from_pretrained(str(work / "runs" / run / "latest" / "model"), device="cpu")
+            pipe = Vid2VidPipeline.from_pretrained(
+                str(work / "runs" / run / "latest" / "model"), device="cpu"
+            )
             inst = read_label_frames(data / "test_inst" / clip)
             out = pipe(labels, instances=inst, progress=False)
             frames = (out.frames.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
@@ -223,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         if row == "ground_truth":
             runs[row] = ["ground_truth"]
             continue
-        found = sorted(d.name for d in (args.work / "runs").glob(f"{row}-s*") if (d / "latest" / "model").is_dir())
+        found = sorted(
+            d.name for d in (args.work / "runs").glob(f"{row}-s*") if (d / "latest" / "model").is_dir()
+        )
         if found:
             runs[row] = found
     for row_runs in runs.values():

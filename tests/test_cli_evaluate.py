@@ -28,18 +28,33 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     cfg = SequentialGeneratorConfig(
-        label_nc=35, use_instance=True, ngf=4, n_downsample=2, n_blocks=1, n_blocks_local=1, no_first_frame=True
+        label_nc=35,
+        use_instance=True,
+        ngf=4,
+        n_downsample=2,
+        n_blocks=1,
+        n_blocks_local=1,
+        no_first_frame=True,
     )
     folder = tmp_path_factory.mktemp("model") / "tiny"
     return save_model_folder(folder, SequentialGenerator(cfg), first_frame="zeros")
 
 
-def test_evaluates_a_model(data: Path, model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluates_a_model(
+    data: Path, model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "report"
     assert main(["evaluate", "--model", str(model), "--data", str(data), "--out", str(out), *OFF]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["summary"]["clips"] == 2 and report["summary"]["frames"] == 10
-    assert set(report["summary"]["metrics"]) == {"psnr", "ssim", "warp_error", "flicker", "change_ratio", "tof"}
+    assert set(report["summary"]["metrics"]) == {
+        "psnr",
+        "ssim",
+        "warp_error",
+        "flicker",
+        "change_ratio",
+        "tof",
+    }
     assert [c["reference_flow"] for c in report["clips"]] == ["ground truth"] * 2
     assert len(report["clips"][0]["per_frame"]["psnr"]) == 5
     assert set(report["meta"]["skipped"]) >= {"lpips", "fid", "fvd", "tlp"}
@@ -67,17 +82,51 @@ def test_evaluates_videos_without_ground_truth(data: Path, tmp_path: Path) -> No
     assert set(report["summary"]["metrics"]) == {"warp_error"}
 
 
-def test_errors_are_messages(data: Path, model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_errors_are_messages(
+    data: Path,
+    model: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert main(["evaluate", "--model", str(model), "--out", str(tmp_path / "r"), *OFF]) == 2
     assert "--model needs --data" in capsys.readouterr().err
-    assert main(["evaluate", "--model", str(model), "--data", str(data), "--phase", "val",
-                 "--out", str(tmp_path / "r"), *OFF]) == 2
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(model),
+                "--data",
+                str(data),
+                "--phase",
+                "val",
+                "--out",
+                str(tmp_path / "r"),
+                *OFF,
+            ]
+        )
+        == 2
+    )
     assert "val_A" in capsys.readouterr().err
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    args = ["evaluate", "--model", str(model), "--data", str(data), "--out", str(tmp_path / "r"), "--quiet",
-            "--lpips", "on", "--fid", "off", "--fvd", "off"]
+    args = [
+        "evaluate",
+        "--model",
+        str(model),
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "r"),
+        "--quiet",
+        "--lpips",
+        "on",
+        "--fid",
+        "off",
+        "--fvd",
+        "off",
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "alexnet-owt-7be5be79.pth" in err and "hub/checkpoints" in err

@@ -41,12 +41,36 @@ TOLERANCE: dict[str, tuple[int, float, float]] = {
 
 def _evaluate(tmp: Path) -> dict[str, dict[str, float]]:
     data = make_synthetic_dataset(
-        tmp / "data", n_clips=PROTOCOL["clips"], n_frames=PROTOCOL["frames"], size=tuple(PROTOCOL["size"]),
-        seed=PROTOCOL["seed"], phase=PROTOCOL["phase"],
+        tmp / "data",
+        n_clips=PROTOCOL["clips"],
+        n_frames=PROTOCOL["frames"],
+        size=tuple(PROTOCOL["size"]),
+        seed=PROTOCOL["seed"],
+        phase=PROTOCOL["phase"],
     )
     out = tmp / "report"
-    args = ["evaluate", "--model", str(DEMO), "--data", str(data), "--phase", PROTOCOL["phase"], "--out", str(out),
-            "--device", "cpu", "--flow", PROTOCOL["flow"], "--lpips", "off", "--fid", "off", "--fvd", "off", "--quiet"]
+    args = [
+        "evaluate",
+        "--model",
+        str(DEMO),
+        "--data",
+        str(data),
+        "--phase",
+        PROTOCOL["phase"],
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--flow",
+        PROTOCOL["flow"],
+        "--lpips",
+        "off",
+        "--fid",
+        "off",
+        "--fvd",
+        "off",
+        "--quiet",
+    ]
     assert main(args) == 0
     report = json.loads((out / "report.json").read_text())
     return {c["name"]: {k: c["mean"][k] for k in TOLERANCE} for c in report["clips"]}

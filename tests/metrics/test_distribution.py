@@ -28,14 +28,18 @@ def test_identical_gaussians_are_at_distance_zero() -> None:
 
 
 def test_one_dimension_is_mean_and_std_differences() -> None:
-    d = frechet_distance(torch.tensor([1.0]), torch.tensor([[4.0]]), torch.tensor([-2.0]), torch.tensor([[9.0]]))
+    d = frechet_distance(
+        torch.tensor([1.0]), torch.tensor([[4.0]]), torch.tensor([-2.0]), torch.tensor([[9.0]])
+    )
     assert d == pytest.approx((1 + 2) ** 2 + (2 - 3) ** 2)
 
 
 def test_commuting_covariances_reduce_to_eigenvalues() -> None:
     q, _ = torch.linalg.qr(torch.randn(5, 5, dtype=torch.float64))
     a = torch.tensor([0.5, 1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
-    b = torch.tensor([4.0, 0.1, 2.0, 1.0, 0.0], dtype=torch.float64)  # singular on purpose: sqrt(0 + rounding)
+    b = torch.tensor(
+        [4.0, 0.1, 2.0, 1.0, 0.0], dtype=torch.float64
+    )  # singular on purpose: sqrt(0 + rounding)
     mu1, mu2 = torch.randn(5, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
     expected = float((mu1 - mu2).pow(2).sum() + (a.sqrt() - b.sqrt()).pow(2).sum())
     d = frechet_distance(mu1, q @ torch.diag(a) @ q.T, mu2, q @ torch.diag(b) @ q.T)
@@ -68,7 +72,9 @@ def test_sampled_gaussians_approach_the_closed_form() -> None:
     g = torch.Generator().manual_seed(0)
     n = 20000
     x = torch.randn(n, 3, generator=g, dtype=torch.float64)
-    y = torch.randn(n, 3, generator=g, dtype=torch.float64) * 2 + torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    y = torch.randn(n, 3, generator=g, dtype=torch.float64) * 2 + torch.tensor(
+        [1.0, 0.0, 0.0], dtype=torch.float64
+    )
     sx, sy = GaussianStatistics(3), GaussianStatistics(3)
     sx.update(x)
     sy.update(y)

@@ -37,7 +37,9 @@ def test_a_flickering_copy_is_worse_on_every_temporal_metric() -> None:
     sign = torch.tensor([(-1.0) ** k for k in range(6)]).view(6, 1, 1, 1)
     ev = VideoEvaluator()
     gt = ev.add("gt", c["frames"], c["frames"], c["flow"], c["valid"]).means()
-    fl = ev.add("flicker", (c["frames"] + 0.1 * sign).clamp(-1, 1), c["frames"], c["flow"], c["valid"]).means()
+    fl = ev.add(
+        "flicker", (c["frames"] + 0.1 * sign).clamp(-1, 1), c["frames"], c["flow"], c["valid"]
+    ).means()
     assert fl["warp_error"] > gt["warp_error"] + 5e-3
     assert fl["flicker"] > 0.05 and fl["change_ratio"] > 1.5
     assert fl["psnr"] < 30

@@ -30,7 +30,9 @@ def test_matches_the_definition_computed_with_hooks_on_torchvision_alexnet(lpips
     # rebuild the backbone from the module's weights and read the 5 ReLU outputs with hooks
     net = alexnet(weights=None).features[:12].eval()  # up to relu5 (the last max-pool is unused)
     flat = [m for block in lpips.slices for m in block]
-    net.load_state_dict({f"{i}.{k}": v for i, m in enumerate(flat) for k, v in m.state_dict().items()}, strict=False)
+    net.load_state_dict(
+        {f"{i}.{k}": v for i, m in enumerate(flat) for k, v in m.state_dict().items()}, strict=False
+    )
     relus = [1, 4, 7, 9, 11]
     x = torch.rand(1, 3, 48, 64) * 2 - 1
     y = torch.rand(1, 3, 48, 64) * 2 - 1
@@ -47,7 +49,7 @@ def test_matches_the_definition_computed_with_hooks_on_torchvision_alexnet(lpips
         return out
 
     expected = 0.0
-    for k, (a, b) in enumerate(zip(acts(x), acts(y))):
+    for k, (a, b) in enumerate(zip(acts(x), acts(y), strict=False)):
         na = a / (a.norm(dim=1, keepdim=True) + 1e-10)
         nb = b / (b.norm(dim=1, keepdim=True) + 1e-10)
         w = lpips.heads[k].weight.view(1, -1, 1, 1)
@@ -56,7 +58,11 @@ def test_matches_the_definition_computed_with_hooks_on_torchvision_alexnet(lpips
 
 
 def test_loads_backbone_and_heads_files(tmp_path: Path, lpips: LPIPS) -> None:
-    backbone = {f"features.{i}.{k}": v for i, m in enumerate(m for b in lpips.slices for m in b) for k, v in m.state_dict().items()}
+    backbone = {
+        f"features.{i}.{k}": v
+        for i, m in enumerate(m for b in lpips.slices for m in b)
+        for k, v in m.state_dict().items()
+    }
     heads = {f"lin{k}.model.1.weight": h.weight.detach().clone() for k, h in enumerate(lpips.heads)}
     torch.save(backbone, tmp_path / "alexnet.pth")
     torch.save(heads, tmp_path / "alex.pth")
@@ -68,7 +74,9 @@ def test_loads_backbone_and_heads_files(tmp_path: Path, lpips: LPIPS) -> None:
         LPIPS("alex", backbone_weights=tmp_path / "alexnet.pth", head_weights=tmp_path / "bad.pth")
 
 
-def test_offline_error_names_the_file_and_where_to_put_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_error_names_the_file_and_where_to_put_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("VID2VID_LPIPS_ALEX_BACKBONE", raising=False)

@@ -22,7 +22,9 @@ def test_psnr_of_a_constant_shift(shift: float) -> None:
     expected = 10 * math.log10(2.0**2 / shift**2)
     torch.testing.assert_close(psnr(x + shift, x), torch.full((3,), expected), rtol=0, atol=1e-4)
     # [0, 1] data: range 1
-    assert psnr((x + 1) / 2 + shift / 2, (x + 1) / 2, data_range=1.0)[0].item() == pytest.approx(expected, abs=1e-4)
+    assert psnr((x + 1) / 2 + shift / 2, (x + 1) / 2, data_range=1.0)[0].item() == pytest.approx(
+        expected, abs=1e-4
+    )
 
 
 def test_psnr_rejects_bad_input() -> None:

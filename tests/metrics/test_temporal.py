@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from vid2vid.metrics import LPIPS, flicker, temporal_change_ratio, temporal_flow_difference, temporal_lpips, warp_error
+from vid2vid.metrics import (
+    LPIPS,
+    flicker,
+    temporal_change_ratio,
+    temporal_flow_difference,
+    temporal_lpips,
+    warp_error,
+)
 from vid2vid.metrics.warp_error import in_frame_mask
 
 
@@ -14,7 +21,9 @@ def _panning_clip(t: int = 5, h: int = 24, w: int = 40, v: int = 2) -> tuple[tor
     """A random texture moving right by ``v`` pixels per frame, and its exact backward flow (-v, 0)."""
     g = torch.Generator().manual_seed(1)
     tex = torch.rand(3, h, w + v * t, generator=g) * 2 - 1
-    frames = torch.stack([tex[:, :, v * (t - k) : v * (t - k) + w] for k in range(t)])  # frame k: tex shifted by k*v
+    frames = torch.stack(
+        [tex[:, :, v * (t - k) : v * (t - k) + w] for k in range(t)]
+    )  # frame k: tex shifted by k*v
     flow = torch.zeros(t, 2, h, w)
     flow[1:, 0] = -v
     return frames, flow

@@ -49,32 +49,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="model folder or Hugging Face Hub repo id to synthesise with")
-    src.add_argument("--videos", help="folder with one frame folder or video file per clip, named like the data's clips")
-    p.add_argument("--data", default=None, help="dataset root in the vid2vid layout ({phase}_A, {phase}_B, ...)")
+    src.add_argument(
+        "--videos", help="folder with one frame folder or video file per clip, named like the data's clips"
+    )
+    p.add_argument(
+        "--data", default=None, help="dataset root in the vid2vid layout ({phase}_A, {phase}_B, ...)"
+    )
     p.add_argument("--phase", default="test", help="dataset split (default test: held-out clips)")
     p.add_argument("--out", required=True, help="report folder to write")
     p.add_argument("--clips", type=_positive, default=None, help="evaluate only the first N clips")
-    p.add_argument("--frames", type=_positive, default=None, help="evaluate only the first N frames of each clip")
+    p.add_argument(
+        "--frames", type=_positive, default=None, help="evaluate only the first N frames of each clip"
+    )
     p.add_argument("--revision", default=None, help="Hub branch, tag or commit (with --model)")
-    p.add_argument("--first-frame", choices=("real", "zeros", "image_generator"), default=None,
-                   help="override the model's first-frame policy; given real frames are not scored")
+    p.add_argument(
+        "--first-frame",
+        choices=("real", "zeros", "image_generator"),
+        default=None,
+        help="override the model's first-frame policy; given real frames are not scored",
+    )
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
     p.add_argument("--seed", type=int, default=0, help="seed of multimodal feature sampling (default 0)")
-    p.add_argument("--flow", default="dis", choices=("dis", "raft_small", "raft_large", "none"),
-                   help="flow estimator for tOF and for the warp error where the data has no exact flow (default dis)")
+    p.add_argument(
+        "--flow",
+        default="dis",
+        choices=("dis", "raft_small", "raft_large", "none"),
+        help="flow estimator for tOF and for the warp error where the data has no exact flow (default dis)",
+    )
     for name in WEIGHTED:
-        p.add_argument(f"--{name}", choices=("auto", "on", "off"), default="auto",
-                       help=f"{name.upper()}: auto = when its weights are found locally (default), "
-                       "on = required (downloaded into the torch hub cache if possible), off")
-    p.add_argument("--lpips-net", choices=("alex", "vgg"), default="alex", help="LPIPS backbone (default alex)")
+        p.add_argument(
+            f"--{name}",
+            choices=("auto", "on", "off"),
+            default="auto",
+            help=f"{name.upper()}: auto = when its weights are found locally (default), "
+            "on = required (downloaded into the torch hub cache if possible), off",
+        )
+    p.add_argument(
+        "--lpips-net", choices=("alex", "vgg"), default="alex", help="LPIPS backbone (default alex)"
+    )
     p.add_argument("--lpips-backbone-weights", default=None, help="torchvision AlexNet/VGG16 weights file")
-    p.add_argument("--lpips-head-weights", default=None, help="LPIPS v0.1 linear heads file (lpips package's alex.pth)")
+    p.add_argument(
+        "--lpips-head-weights", default=None, help="LPIPS v0.1 linear heads file (lpips package's alex.pth)"
+    )
     p.add_argument("--fid-weights", default=None, help="torchvision inception_v3_google-0cc3c7bd.pth")
     p.add_argument("--fvd-weights", default=None, help="I3D Kinetics-400 RGB state dict (rgb_imagenet.pt)")
     p.add_argument("--fvd-window", type=_positive, default=16, help="frames per FVD window (default 16)")
     p.add_argument("--strip-frames", type=_positive, default=5, help="frames shown in strip.png (default 5)")
-    p.add_argument("--save-videos", action="store_true", help="also write the synthesised clips to OUT/videos/")
+    p.add_argument(
+        "--save-videos", action="store_true", help="also write the synthesised clips to OUT/videos/"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -107,7 +131,9 @@ def _clip_names(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
             raise ValueError("--model needs --data (a dataset root with {phase}_A label clips)")
         labels = Path(args.data) / f"{args.phase}_A"
         if not labels.is_dir():
-            raise FileNotFoundError(f"{labels} does not exist: expected the label clips of phase {args.phase!r}")
+            raise FileNotFoundError(
+                f"{labels} does not exist: expected the label clips of phase {args.phase!r}"
+            )
         clips = [(name, None) for name, _ in list_clips(labels)]
         if not clips:
             raise FileNotFoundError(f"{labels} holds no clip folders")
@@ -159,24 +185,52 @@ def run(args: argparse.Namespace) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     data = Path(args.data) if args.data else None
     if args.videos is not None and data is None:
-        print("vid2vid evaluate: no --data: no ground truth, only the warp error (on flow estimated from "
-              "the videos themselves) is measured", file=sys.stderr)
+        print(
+            "vid2vid evaluate: no --data: no ground truth, only the warp error (on flow estimated from "
+            "the videos themselves) is measured",
+            file=sys.stderr,
+        )
     clips = _clip_names(args)
     skipped: dict[str, str] = {}
     has_truth = data is not None and (data / f"{args.phase}_B").is_dir()
     if data is not None and not has_truth:
         print(f"vid2vid evaluate: {data / (args.phase + '_B')} not found: no ground truth", file=sys.stderr)
 
-    lpips = _optional("lpips", args.lpips, lambda: LPIPS(
-        args.lpips_net,
-        backbone_weights=args.lpips_backbone_weights,
-        head_weights=args.lpips_head_weights,
-        download=args.lpips == "on",
-    ).to(device), skipped)
-    fid = _optional("fid", args.fid, lambda: FrechetInceptionDistance(
-        InceptionFeatures(args.fid_weights or "default", download=args.fid == "on").to(device)), skipped) if has_truth else None
-    fvd = _optional("fvd", args.fvd, lambda: FrechetVideoDistance(
-        I3DFeatures(args.fvd_weights or "default").to(device), window=args.fvd_window), skipped) if has_truth else None
+    lpips = _optional(
+        "lpips",
+        args.lpips,
+        lambda: LPIPS(
+            args.lpips_net,
+            backbone_weights=args.lpips_backbone_weights,
+            head_weights=args.lpips_head_weights,
+            download=args.lpips == "on",
+        ).to(device),
+        skipped,
+    )
+    fid = (
+        _optional(
+            "fid",
+            args.fid,
+            lambda: FrechetInceptionDistance(
+                InceptionFeatures(args.fid_weights or "default", download=args.fid == "on").to(device)
+            ),
+            skipped,
+        )
+        if has_truth
+        else None
+    )
+    fvd = (
+        _optional(
+            "fvd",
+            args.fvd,
+            lambda: FrechetVideoDistance(
+                I3DFeatures(args.fvd_weights or "default").to(device), window=args.fvd_window
+            ),
+            skipped,
+        )
+        if has_truth
+        else None
+    )
     estimator = None
     if args.flow != "none":
         from vid2vid.flow.estimator import get_flow_estimator
@@ -196,10 +250,17 @@ def run(args: argparse.Namespace) -> int:
         )
         if pipe.first_frame == "real":
             if not has_truth:
-                raise ValueError("this model starts from real frames (first_frame='real'): --data needs {phase}_B")
+                raise ValueError(
+                    "this model starts from real frames (first_frame='real'): --data needs {phase}_B"
+                )
             skip = pipe.config.n_frames_G - 1
     evaluator = VideoEvaluator(
-        lpips=lpips, fid=fid, fvd=fvd, flow_estimator=estimator, flow_estimator_name=args.flow, skip_frames=skip
+        lpips=lpips,
+        fid=fid,
+        fvd=fvd,
+        flow_estimator=estimator,
+        flow_estimator_name=args.flow,
+        skip_frames=skip,
     )
     cached = PrecomputedFlow(data, args.phase) if data is not None else None
     strip = None
@@ -207,9 +268,8 @@ def run(args: argparse.Namespace) -> int:
     bar = tqdm(clips, disable=args.quiet, desc="evaluate", unit="clip")
     for name, video in bar:
         bar.set_postfix_str(name)
-        idx = None
         if args.frames:
-            idx = list(range(args.frames))
+            list(range(args.frames))
         target = None
         if has_truth:
             truth = data / f"{args.phase}_B" / name
@@ -243,8 +303,11 @@ def run(args: argparse.Namespace) -> int:
             pred = _to_signed(frames_np[: args.frames] if args.frames else frames_np)
         if target is not None and len(target) != len(pred):
             n = min(len(target), len(pred))
-            print(f"vid2vid evaluate: clip {name!r}: {len(pred)} frames vs {len(target)} ground-truth frames; "
-                  f"scoring the first {n}", file=sys.stderr)
+            print(
+                f"vid2vid evaluate: clip {name!r}: {len(pred)} frames vs {len(target)} ground-truth frames; "
+                f"scoring the first {n}",
+                file=sys.stderr,
+            )
             pred, target = pred[:n], target[:n]
         flow = valid = None
         if target is not None and cached is not None and name in cached:
@@ -281,7 +344,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _strip(pred: Any, target: Any, labels: Any, pipe: Any, n: int, skip: int) -> tuple[list, list[str]] | None:
+def _strip(
+    pred: Any, target: Any, labels: Any, pipe: Any, n: int, skip: int
+) -> tuple[list, list[str]] | None:
     """``(rows, titles)``: labels | output | ground truth at ``n`` evenly spaced frames of the clip."""
     import numpy as np
 

@@ -12,7 +12,9 @@ def check_frames(x: Tensor, name: str, channels: int | None = 3) -> Tensor:
         ValueError: not a float tensor of 3 or 4 dimensions (or the wrong channel count).
     """
     if not isinstance(x, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor of frames (N, C, H, W) in [-1, 1], got {type(x).__name__}")
+        raise ValueError(
+            f"{name} must be a torch.Tensor of frames (N, C, H, W) in [-1, 1], got {type(x).__name__}"
+        )
     if x.dim() == 3:
         x = x.unsqueeze(0)
     if x.dim() != 4:
@@ -30,14 +32,18 @@ def check_pair(pred: Tensor, target: Tensor, channels: int | None = 3) -> tuple[
     """Both checked with :func:`check_frames` and of the same shape."""
     pred, target = check_frames(pred, "pred", channels), check_frames(target, "target", channels)
     if pred.shape != target.shape:
-        raise ValueError(f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same shape")
+        raise ValueError(
+            f"pred {tuple(pred.shape)} and target {tuple(target.shape)} must have the same shape"
+        )
     return pred, target
 
 
 def check_clip(x: Tensor, name: str) -> Tensor:
     """``x`` as ``(B, T, 3, H, W)`` float; a single ``(T, 3, H, W)`` clip gets ``B = 1``."""
     if not isinstance(x, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor clip (B, T, 3, H, W) in [-1, 1], got {type(x).__name__}")
+        raise ValueError(
+            f"{name} must be a torch.Tensor clip (B, T, 3, H, W) in [-1, 1], got {type(x).__name__}"
+        )
     if x.dim() == 4:
         x = x.unsqueeze(0)
     if x.dim() != 5 or x.shape[2] != 3:

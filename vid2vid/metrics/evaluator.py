@@ -160,7 +160,9 @@ class VideoEvaluator:
         if target is not None:
             target = check_frames(target, "target").float().cpu()
             if target.shape[0] != pred.shape[0]:
-                raise ValueError(f"clip {name!r}: {pred.shape[0]} frames but {target.shape[0]} ground-truth frames")
+                raise ValueError(
+                    f"clip {name!r}: {pred.shape[0]} frames but {target.shape[0]} ground-truth frames"
+                )
             target, flow, valid = _match_size(target, flow, valid, pred.shape[-2:])
             target = target[s:]
         pred = pred[s:]
@@ -189,7 +191,9 @@ class VideoEvaluator:
             if target is not None:
                 conf = flow_confidence(ref[1:], ref[:-1], est)
                 valid = torch.cat([torch.zeros_like(conf[:1]), conf])
-            res.reference_flow = self.flow_estimator_name + ("" if target is not None else " (on the video itself)")
+            res.reference_flow = self.flow_estimator_name + (
+                "" if target is not None else " (on the video itself)"
+            )
         if flow is not None:
             pf["warp_error"] = _pad_front(warp_error(pred, flow, valid), t)
         if target is not None:
@@ -247,5 +251,7 @@ def _match_size(
         flow = F.interpolate(flow.float(), size=(h, w), mode="bilinear", align_corners=False)
         flow = flow * torch.tensor([w / tw, h / th]).view(1, 2, 1, 1)
     if valid is not None:
-        valid = (F.interpolate(valid.float(), size=(h, w), mode="bilinear", align_corners=False) > 0.999).float()
+        valid = (
+            F.interpolate(valid.float(), size=(h, w), mode="bilinear", align_corners=False) > 0.999
+        ).float()
     return target, flow, valid

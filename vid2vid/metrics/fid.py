@@ -46,9 +46,13 @@ class InceptionFeatures(nn.Module):
         super().__init__()
         from torchvision.models import inception_v3
 
-        model = inception_v3(weights=None, aux_logits=True, init_weights=weights is None, transform_input=False)
+        model = inception_v3(
+            weights=None, aux_logits=True, init_weights=weights is None, transform_input=False
+        )
         if weights is not None:
-            path = resolve_weights(INCEPTION_WEIGHTS, None if str(weights) == "default" else weights, download)
+            path = resolve_weights(
+                INCEPTION_WEIGHTS, None if str(weights) == "default" else weights, download
+            )
             load_into(model, read_state_dict(path), str(path))
         model.fc = nn.Identity()
         model.AuxLogits = None

@@ -121,5 +121,7 @@ class FrechetMetric:
     def compute(self) -> float:
         """The distance (needs at least 2 samples in each set)."""
         if self.real is None or self.fake is None:
-            raise ValueError("add real and generated samples with update(x, real=True/False) before compute()")
+            raise ValueError(
+                "add real and generated samples with update(x, real=True/False) before compute()"
+            )
         return self.real.distance(self.fake)

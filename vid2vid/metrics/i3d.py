@@ -19,7 +19,7 @@ __all__ = ["InceptionI3d"]
 
 def _same_pad(x: Tensor, kernel: tuple[int, int, int], stride: tuple[int, int, int]) -> Tensor:
     pads: list[int] = []
-    for size, k, s in zip(reversed(x.shape[2:]), reversed(kernel), reversed(stride)):
+    for size, k, s in zip(reversed(x.shape[2:]), reversed(kernel), reversed(stride), strict=False):
         total = max(k - s, 0) if size % s == 0 else max(k - size % s, 0)
         pads += [total // 2, total - total // 2]
     return F.pad(x, pads)
@@ -107,8 +107,19 @@ class InceptionI3d(nn.Module):
         self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3))
         self.MaxPool3d_3a_3x3 = _SamePool((1, 3, 3), (1, 2, 2))
         ch = 192
-        for name in ("Mixed_3b", "Mixed_3c", "MaxPool3d_4a_3x3", "Mixed_4b", "Mixed_4c", "Mixed_4d",
-                     "Mixed_4e", "Mixed_4f", "MaxPool3d_5a_2x2", "Mixed_5b", "Mixed_5c"):
+        for name in (
+            "Mixed_3b",
+            "Mixed_3c",
+            "MaxPool3d_4a_3x3",
+            "Mixed_4b",
+            "Mixed_4c",
+            "Mixed_4d",
+            "Mixed_4e",
+            "Mixed_4f",
+            "MaxPool3d_5a_2x2",
+            "Mixed_5b",
+            "Mixed_5c",
+        ):
             if name == "MaxPool3d_4a_3x3":
                 setattr(self, name, _SamePool((3, 3, 3), (2, 2, 2)))
             elif name == "MaxPool3d_5a_2x2":

@@ -100,7 +100,9 @@ class LPIPS(nn.Module):
         if net not in LPIPS_BACKBONES:
             raise ValueError(f"net must be one of {sorted(LPIPS_BACKBONES)}, got {net!r}")
         if weights not in ("default", None):
-            raise ValueError(f"weights must be 'default' or None, got {weights!r} (use backbone_weights/head_weights for files)")
+            raise ValueError(
+                f"weights must be 'default' or None, got {weights!r} (use backbone_weights/head_weights for files)"
+            )
         from torchvision.models import alexnet, vgg16
 
         info = LPIPS_BACKBONES[net]
@@ -114,7 +116,8 @@ class LPIPS(nn.Module):
             load_into(model.features, feats or state, str(path))
         starts = (0, *info["ends"][:-1])
         self.slices = nn.ModuleList(
-            nn.Sequential(*[model.features[i] for i in range(a, b)]) for a, b in zip(starts, info["ends"])
+            nn.Sequential(*[model.features[i] for i in range(a, b)])
+            for a, b in zip(starts, info["ends"], strict=False)
         )
         self.heads = nn.ModuleList(nn.Conv2d(c, 1, 1, bias=False) for c in info["channels"])
         if weights == "default":
@@ -163,6 +166,6 @@ class LPIPS(nn.Module):
         pred, target = pred.to(param.device, param.dtype), target.to(param.device, param.dtype)
         with torch.no_grad():
             total = pred.new_zeros(pred.shape[0])
-            for head, fp, ft in zip(self.heads, self.features(pred), self.features(target)):
+            for head, fp, ft in zip(self.heads, self.features(pred), self.features(target), strict=False):
                 total = total + head((fp - ft).pow(2)).mean(dim=(1, 2, 3))
         return total.float()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -11,8 +12,14 @@ __all__ = ["plot_curves", "image_strip", "PALETTE"]
 
 
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (127, 127, 127),
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
 )
 
 
@@ -92,9 +99,7 @@ def plot_curves(
     return img
 
 
-def image_strip(
-    rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], gap: int = 2
-) -> Image.Image:
+def image_strip(rows: Sequence[Sequence[np.ndarray]], row_titles: Sequence[str], gap: int = 2) -> Image.Image:
     """A grid of ``(H, W, 3)`` uint8 images (one row per title, one column per frame).
 
     Args:
@@ -112,7 +117,7 @@ def image_strip(
     img = Image.new("RGB", (margin + cols * (w + gap), len(rows) * (h + gap)), "white")
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default()
-    for r, (images, title) in enumerate(zip(rows, row_titles)):
+    for r, (images, title) in enumerate(zip(rows, row_titles, strict=False)):
         draw.text((4, r * (h + gap) + h // 2 - 6), title[:14], fill="black", font=font)
         for c, im in enumerate(images):
             if im.shape[:2] != (h, w):

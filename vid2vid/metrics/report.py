@@ -58,7 +58,11 @@ def _cell(stats: Mapping[str, float], digits: int = 4) -> str:
     mean, std = stats["mean"], stats["std"]
     if not math.isfinite(mean):
         return "∞" if mean == math.inf else "—"
-    return f"{mean:.{digits}g} ± {std:.2g}" if math.isfinite(std) and stats.get("n", 0) > 1 else f"{mean:.{digits}g}"
+    return (
+        f"{mean:.{digits}g} ± {std:.2g}"
+        if math.isfinite(std) and stats.get("n", 0) > 1
+        else f"{mean:.{digits}g}"
+    )
 
 
 def _save_png(path: Path, image: Any) -> Path:
@@ -93,7 +97,13 @@ def write_report(
         "meta": dict(meta),
         "summary": dict(summary),
         "clips": [
-            {"name": r.name, "frames": r.frames, "reference_flow": r.reference_flow, "mean": r.means(), "per_frame": r.per_frame}
+            {
+                "name": r.name,
+                "frames": r.frames,
+                "reference_flow": r.reference_flow,
+                "mean": r.means(),
+                "per_frame": r.per_frame,
+            }
             for r in results
         ],
     }
@@ -142,4 +152,3 @@ def write_report(
         lines += ["", *[f"![{p.stem}]({p.name})" for p in figures]]
     paths["markdown"] = atomic_write_text(out / "summary.md", "\n".join(lines) + "\n")
     return paths
-

@@ -55,7 +55,9 @@ class WeightsSpec:
         )
 
 
-def resolve_weights(spec: WeightsSpec, path: str | os.PathLike[str] | None = None, download: bool = True) -> Path:
+def resolve_weights(
+    spec: WeightsSpec, path: str | os.PathLike[str] | None = None, download: bool = True
+) -> Path:
     """Local file of ``spec``'s weights: ``path``, then ``$<env>``, then the hub cache, then a download.
 
     Raises:
