@@ -139,3 +139,17 @@ def test_i3d_offline_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(RuntimeError, match="rgb_imagenet.pt") as err:
         I3DFeatures()
     assert "VID2VID_FVD_I3D_WEIGHTS" in str(err.value) and str(tmp_path) in str(err.value)
+
+
+def test_i3d_convolutions_use_tensorflow_same_padding() -> None:
+    from vid2vid.metrics.i3d import Unit3D
+
+    # TF "SAME": output = ceil(input / stride), total padding split with the smaller half in front
+    unit = Unit3D(1, 1, (1, 1, 4), (1, 1, 2), batch_norm=False, relu=False)
+    with torch.no_grad():
+        unit.conv3d.weight.zero_()
+        unit.conv3d.weight[..., 3] = 1.0  # picks the last tap of each window
+    x = torch.arange(1.0, 7.0).view(1, 1, 1, 1, 6)  # padded: [0, 1..6, 0]
+    torch.testing.assert_close(unit(x).flatten(), torch.tensor([3.0, 5.0, 0.0]))
+    for n in (7, 8, 15, 16):
+        assert Unit3D(3, 2, (7, 7, 7), (2, 2, 2))(torch.zeros(1, 3, n, n, n)).shape[-1] == -(-n // 2)
