@@ -145,11 +145,13 @@ def test_i3d_convolutions_use_tensorflow_same_padding() -> None:
     from vid2vid.metrics.i3d import Unit3D
 
     # TF "SAME": output = ceil(input / stride), total padding split with the smaller half in front
-    unit = Unit3D(1, 1, (1, 1, 4), (1, 1, 2), batch_norm=False, relu=False)
+    unit = Unit3D(1, 1, (1, 1, 3), (1, 1, 2), batch_norm=False, relu=False)
     with torch.no_grad():
         unit.conv3d.weight.zero_()
-        unit.conv3d.weight[..., 3] = 1.0  # picks the last tap of each window
-    x = torch.arange(1.0, 7.0).view(1, 1, 1, 1, 6)  # padded: [0, 1..6, 0]
-    torch.testing.assert_close(unit(x).flatten(), torch.tensor([3.0, 5.0, 0.0]))
+        unit.conv3d.weight[..., 0] = 1.0  # picks the first tap of each window
+    six = torch.arange(1.0, 7.0).view(1, 1, 1, 1, 6)  # total padding 1: [1..6, 0]
+    torch.testing.assert_close(unit(six).flatten(), torch.tensor([1.0, 3.0, 5.0]))
+    seven = torch.arange(1.0, 8.0).view(1, 1, 1, 1, 7)  # total padding 2: [0, 1..7, 0]
+    torch.testing.assert_close(unit(seven).flatten(), torch.tensor([0.0, 2.0, 4.0, 6.0]))
     for n in (7, 8, 15, 16):
         assert Unit3D(3, 2, (7, 7, 7), (2, 2, 2))(torch.zeros(1, 3, n, n, n)).shape[-1] == -(-n // 2)
