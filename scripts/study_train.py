@@ -34,7 +34,10 @@ from pathlib import Path
 from typing import Any
 
 VARIANTS = ("full", "no_flow", "no_temporal_d", "image")
-TRAIN_CLIPS, TEST_CLIPS, FRAMES, SIZE = 16, 6, 30, "128x64"
+#: the study's data: train and held-out test clips, frames per clip, WIDTHxHEIGHT
+DATA = {"train_clips": 16, "test_clips": 6, "frames": 30, "size": "128x64"}
+#: ``--smoke``: the same recipe on a few tiny clips for 2 iterations (the test suite runs it)
+SMOKE_DATA = {"train_clips": 2, "test_clips": 2, "frames": 6, "size": "64x32"}
 
 BASE_CONFIG: dict[str, Any] = {
     "generator": {
@@ -89,11 +92,13 @@ class _NoWindows:
         return []
 
 
-def variant_config(variant: str, data: Path, run: Path, seed: int, iters: int) -> dict[str, Any]:
+def variant_config(
+    variant: str, data: Path, run: Path, seed: int, iters: int, train_clips: int = DATA["train_clips"]
+) -> dict[str, Any]:
     """The :class:`~vid2vid.training.TrainConfig` dictionary of one variant."""
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    per_epoch = TRAIN_CLIPS // BASE_CONFIG["batch_size"]
+    per_epoch = max(train_clips // BASE_CONFIG["batch_size"], 1)
     epochs = max(iters // per_epoch, 2)
     cfg = {
         **BASE_CONFIG,
@@ -111,28 +116,37 @@ def variant_config(variant: str, data: Path, run: Path, seed: int, iters: int) -
     return cfg
 
 
-def make_data(data: Path) -> None:
+def make_data(data: Path, spec: dict[str, Any] = DATA) -> None:
     """Write the train and held-out test splits (skipped when present)."""
     from vid2vid.cli.main import main as cli
 
-    for phase, clips, seed in (("train", TRAIN_CLIPS, 0), ("test", TEST_CLIPS, 1)):
+    for phase, clips, seed in (("train", spec["train_clips"], 0), ("test", spec["test_clips"], 1)):
         if (data / f"{phase}_B").is_dir():
             continue
-        args = ["--clips", str(clips), "--frames", str(FRAMES), "--size", SIZE, "--seed", str(seed)]
+        args = [
+            "--clips",
+            str(clips),
+            "--frames",
+            str(spec["frames"]),
+            "--size",
+            spec["size"],
+            "--seed",
+            str(seed),
+        ]
         status = cli(["make-synthetic", "--out", str(data), *args, "--phase", phase, "--quiet"])
         if status:
             raise SystemExit(status)
 
 
-def train(variant: str, work: Path, seed: int, iters: int) -> Path:
-    """Train one variant; returns its exported model folder."""
+def train(variant: str, work: Path, seed: int, iters: int, train_clips: int = DATA["train_clips"]) -> Any:
+    """Train one variant (model folder: ``WORK/runs/<variant>-s<seed>/latest/model``); returns its TrainResult."""
     import torch
 
     from vid2vid.training import ImageTrainer, Vid2VidTrainer
     from vid2vid.training.config import TrainConfig
 
     run = work / "runs" / f"{variant}-s{seed}"
-    config = TrainConfig.from_dict(variant_config(variant, work / "data", run, seed, iters))
+    config = TrainConfig.from_dict(variant_config(variant, work / "data", run, seed, iters, train_clips))
     if variant == "image":
         trainer: Any = ImageTrainer(config)
     else:
@@ -142,7 +156,7 @@ def train(variant: str, work: Path, seed: int, iters: int) -> Path:
     torch.set_num_threads(1)
     result = trainer.train()
     print(f"{variant} seed {seed}: {result}")
-    return run / "latest" / "model"
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,10 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variant", choices=(*VARIANTS, "all"), default="all")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--iters", type=int, default=240, help="iterations per run (default 240)")
+    p.add_argument("--smoke", action="store_true", help="tiny data, 2 iterations: checks the recipe runs")
     args = p.parse_args(argv)
-    make_data(args.work / "data")
+    spec = SMOKE_DATA if args.smoke else DATA
+    iters = 2 if args.smoke else args.iters
+    make_data(args.work / "data", spec)
     for variant in VARIANTS if args.variant == "all" else (args.variant,):
-        train(variant, args.work, args.seed, args.iters)
+        train(variant, args.work, args.seed, iters, spec["train_clips"])
     return 0
 
 
