@@ -139,6 +139,57 @@ def tabulate(work: Path, runs: dict[str, list[str]]) -> dict[str, Any]:
     return table
 
 
+BETTER = {"psnr": 1, "ssim": 1, "warp_error": -1, "flicker": -1, "tof": -1}
+
+
+def paired(work: Path, runs: dict[str, list[str]], base: str = "full") -> dict[str, Any]:
+    """Per-clip differences ``row - base`` on the same held-out clips and seeds.
+
+    Returns ``{row: {metric: {"mean_diff", "std_diff", "n", "base_better"}}}``; ``base_better``
+    counts the (clip, seed) pairs where ``base`` is better; ``change_ratio`` compares ``|r - 1|``.
+    """
+
+    def clip_means(run: str) -> dict[str, dict[str, float]]:
+        report = json.loads((work / "reports" / run / "report.json").read_text())
+        return {c["name"]: {k: float(v) for k, v in c["mean"].items()} for c in report["clips"]}
+
+    def seed_of(run: str) -> str:
+        return run.rsplit("-s", 1)[1] if "-s" in run else "*"
+
+    out: dict[str, Any] = {}
+    base_runs = {seed_of(r): clip_means(r) for r in runs.get(base, [])}
+    for row, row_runs in runs.items():
+        if row == base:
+            continue
+        entry: dict[str, Any] = {}
+        for m in (*BETTER, "change_ratio"):
+            diffs, wins = [], 0
+            for run in row_runs:
+                mine = clip_means(run)
+                for seed, ref in base_runs.items():
+                    if seed_of(run) not in ("*", seed):
+                        continue
+                    for clip, vals in mine.items():
+                        if clip not in ref or m not in vals or not math.isfinite(vals[m]):
+                            continue
+                        if m == "change_ratio":
+                            d = abs(vals[m] - 1) - abs(ref[clip][m] - 1)
+                            wins += d > 0
+                        else:
+                            d = vals[m] - ref[clip][m]
+                            wins += BETTER[m] * d < 0
+                        diffs.append(d)
+            if diffs:
+                entry[m] = {
+                    "mean_diff": statistics.mean(diffs),
+                    "std_diff": statistics.stdev(diffs) if len(diffs) > 1 else math.nan,
+                    "n": len(diffs),
+                    "base_better": int(wins),
+                }
+        out[row] = entry
+    return out
+
+
 def write_outputs(work: Path, table: dict[str, Any], runs: dict[str, list[str]], docs: Path | None) -> None:
     """study.json, study.md and the two figures (copied to ``docs`` when given)."""
     import numpy as np
@@ -167,6 +218,28 @@ def write_outputs(work: Path, table: dict[str, Any], runs: dict[str, list[str]],
         lines.append(
             f"| {ROW_TITLES[row]}{f' [{seeds} seeds]' if seeds > 1 else ''} | " + " | ".join(cells) + " |"
         )
+    pairs = paired(work, runs)
+    table["paired_vs_full"] = pairs
+    atomic_write_text(work / "study.json", json.dumps(json_safe(table), indent=1) + "\n")
+    if pairs:
+        metrics = (*BETTER, "change_ratio")
+        lines += [
+            "",
+            "Paired with (a) on the same clips and seeds: mean difference (row − full) ± std, "
+            "and in how many pairs full vid2vid is better (change ratio: closer to 1).",
+            "",
+        ]
+        lines += ["| row − full | " + " | ".join(metrics) + " |", "| --- " * (len(metrics) + 1) + "|"]
+        for row, entry in pairs.items():
+            cells = []
+            for m in metrics:
+                st = entry.get(m)
+                cells.append(
+                    "—"
+                    if st is None
+                    else f"{st['mean_diff']:+.3g} ± {st['std_diff']:.2g} (full better {st['base_better']}/{st['n']})"
+                )
+            lines.append(f"| {ROW_TITLES[row]} | " + " | ".join(cells) + " |")
     atomic_write_text(work / "study.md", "\n".join(lines) + "\n")
 
     # per-frame curves: mean over clips (first seed of each row)
