@@ -29,7 +29,8 @@ def test_study_recipe_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert no_flow["config"]["no_flow"] is True
     assert evaluate.main(["--work", str(tmp_path)]) == 0
     table = json.loads((tmp_path / "study.json").read_text())
-    assert list(table) == ["full", "image", "no_flow", "no_temporal_d", "ground_truth"]
+    assert list(table) == ["full", "image", "no_flow", "no_temporal_d", "ground_truth", "paired_vs_full"]
+    assert set(table["paired_vs_full"]) == {"image", "no_flow", "no_temporal_d", "ground_truth"}
     assert table["ground_truth"]["metrics"]["flicker"]["mean"] == 0.0
     # the per-frame baseline was synthesised frame by frame into a videos folder
     assert len(list((tmp_path / "videos" / "image-s0" / "clip_0000").glob("*.png"))) == 6
