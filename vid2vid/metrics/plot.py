@@ -54,7 +54,8 @@ def plot_curves(
     draw = ImageDraw.Draw(img)
     for i, title in enumerate(names):
         ox, oy = (i % columns) * pw, (i // columns) * ph
-        left, right, top, bottom = ox + 52, ox + pw - 10, oy + 22, oy + ph - 40
+        n_rows = math.ceil(len(panels[title]) / 3)
+        left, right, top, bottom = ox + 52, ox + pw - 10, oy + 22, oy + ph - 28 - 12 * n_rows
         series = panels[title]
         vals = [v for ys in series.values() for v in ys if math.isfinite(v)]
         draw.text((ox + 8, oy + 4), title, fill="black", font=font)
@@ -93,7 +94,7 @@ def plot_curves(
                 x, y = segment[0]
                 draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=color)
             lx = left + 4 + (j % 3) * ((right - left) // 3)
-            ly = bottom + 26 if j < 3 else top + 4 + 12 * (j - 3)
+            ly = bottom + 26 + 12 * (j // 3)
             draw.line([lx, ly + 5, lx + 10, ly + 5], fill=color, width=2)
             draw.text((lx + 13, ly), str(label)[:14], fill="black", font=font)
     return img
