@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "train",
     "verify_training",
+    "evaluate",
 )
 
 
