@@ -99,11 +99,12 @@ def street_inputs(pipe: Any, n_frames: int, seed: int) -> tuple[Any, Any, Any]:
     return torch.from_numpy(clip["labels"]), instances, colorize(clip["labels"], (pipe.labels or {}).get("colors"))
 
 
-def keypoint_inputs(pipe: Any, kind: str, n_frames: int, seed: int) -> tuple[Any, Any]:
-    """A synthetic face or pose clip, as the test-time dataset forms it: ``(inputs, inputs_rgb)``.
+def keypoint_inputs(pipe: Any, kind: str, n_frames: int, seed: int) -> tuple[Any, Any, Any]:
+    """A synthetic face or pose clip, as the test-time dataset forms it: ``(inputs, inputs_rgb, frames)``.
 
     ``inputs`` ``(T, C, h, w)`` float in the model's input range (face ``[0, 1]``, pose ``[-1, 1]``);
-    ``inputs_rgb`` ``(T, h, w, 3)`` uint8 to look at (face: the edge map, pose: the OpenPose rendering).
+    ``inputs_rgb`` ``(T, h, w, 3)`` uint8 to look at (face: the edge map, pose: the OpenPose rendering);
+    ``frames`` ``(T, 3, h, w)`` float in ``[0, 1]``: the real frames, cropped the same way.
     The render size and crop come from the model folder's ``metadata["demo"]``.
     """
     import tempfile
@@ -131,7 +132,7 @@ def keypoint_inputs(pipe: Any, kind: str, n_frames: int, seed: int) -> tuple[Any
     lo, hi = dataset.input_range
     shown = maps[:, :1].expand(-1, 3, -1, -1) if kind == "face" else maps[:, -3:]
     rgb = ((shown.float() - lo) / (hi - lo)).clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
-    return maps, np.ascontiguousarray(rgb)
+    return maps, np.ascontiguousarray(rgb), (clip["frames"].float() * 0.5 + 0.5).clamp(0, 1)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     if kind == "street":
         labels, instances, label_rgb = street_inputs(pipe, args.frames + extra, args.seed)
     else:
-        labels, label_rgb = keypoint_inputs(pipe, kind, args.frames + extra, args.seed)
+        labels, label_rgb, _ = keypoint_inputs(pipe, kind, args.frames + extra, args.seed)
         instances = None
     output = pipe(labels, instances=instances, progress=not args.quiet)
     out = Path(args.out)
