@@ -38,9 +38,7 @@ def cli(*args: str) -> None:
         raise SystemExit(f"vid2vid {args[0]} failed with exit status {status}")
 
 
-def train(
-    preset: str, data: Path, run: Path, iters: int, threads: int, settings: dict[str, object]
-) -> Path:
+def train(preset: str, data: Path, run: Path, iters: int, threads: int, settings: dict[str, object]) -> Path:
     """``vid2vid train --preset ... --set key=value ...``; returns the trained model folder."""
     overrides = [item for key, value in settings.items() for item in ("--set", f"{key}={value}")]
     cli(

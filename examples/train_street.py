@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     model = train("street_256", data, out / "run", args.iters, args.threads, settings)
     clip = "clip_0000"
-    video = synthesize(model, data / "test_A" / clip, out / "street.mp4", "--instances", str(data / "test_inst" / clip))
+    video = synthesize(
+        model, data / "test_A" / clip, out / "street.mp4", "--instances", str(data / "test_inst" / clip)
+    )
     report("street", video, *held_out_error(out / "street.safetensors", data / "test_B" / clip))
     return 0
 

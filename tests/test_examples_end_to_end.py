@@ -47,7 +47,9 @@ def test_example_at_toy_size(kind: str, tmp_path: Path, capsys: pytest.CaptureFi
     assert model.metadata["training"]["global_step"] == 2
     video = read_frames(tmp_path / f"{kind}.mp4")
     assert video.shape == (8 - 2, *size, 3)  # 8 input frames, the first output is frame n_frames_G - 1
-    match = re.search(r"held-out mean \|synthesised - real\| = ([0-9.]+) \(mean-colour baseline ([0-9.]+)\)", printed)
+    match = re.search(
+        r"held-out mean \|synthesised - real\| = ([0-9.]+) \(mean-colour baseline ([0-9.]+)\)", printed
+    )
     assert match is not None, printed
     error, baseline = float(match[1]), float(match[2])
     assert 0 < error < 1 and 0 < baseline < 1

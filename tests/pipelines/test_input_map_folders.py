@@ -46,5 +46,7 @@ def test_build_inputs_folder_of_the_other_range_is_refused(tmp_path: Path) -> No
     gen = SequentialGenerator(label_nc=0, input_nc=3, ngf=4, n_downsample=1, n_blocks=1, no_first_frame=True)
     pipe = Vid2VidPipeline(gen.eval(), first_frame="zeros", input_range=(-1.0, 1.0))
     folder, _ = _folder(tmp_path, "unit", 3)
-    with pytest.raises(ValueError, match=r"decode to \[0, 1\] but the model was trained on inputs in \[-1, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"decode to \[0, 1\] but the model was trained on inputs in \[-1, 1\]"
+    ):
         pipe(str(folder), progress=False)

@@ -135,4 +135,4 @@ def test_clip_dataset_input_range_follows_the_build_inputs_folders(face_root: Pa
     info = root / "train_A" / "b" / "inputs.json"
     info.write_text(info.read_text().replace('"unit"', '"symmetric"'))
     with pytest.raises(ValueError, match="mix input ranges"):
-        ClipDataset(root, label_nc=0, n_frames=2).input_range
+        _ = ClipDataset(root, label_nc=0, n_frames=2).input_range

@@ -25,7 +25,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-
 DEMO_KINDS: tuple[str, ...] = ("street", "face", "pose")
 
 
@@ -48,9 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "in the package, and write the video plus a side-by-side PNG strip (inputs | output)."
         ),
     )
-    parser.add_argument(
-        "--kind", choices=DEMO_KINDS, default="street", help="street (default), face or pose"
-    )
+    parser.add_argument("--kind", choices=DEMO_KINDS, default="street", help="street (default), face or pose")
     parser.add_argument("--out", default="demo.mp4", help="output video (.mp4/.gif/...; default demo.mp4)")
     parser.add_argument("--frames", type=int, default=30, help="number of frames (default 30)")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the synthetic clip (default 1234)")
@@ -96,7 +93,11 @@ def street_inputs(pipe: Any, n_frames: int, seed: int) -> tuple[Any, Any, Any]:
     width, height = int(options.get("width", 128)), int(options.get("height", 64))
     clip = render_synthetic_clip(n_frames, width, height, seed=seed)
     instances = torch.from_numpy(clip["instances"]) if pipe.config.use_instance else None
-    return torch.from_numpy(clip["labels"]), instances, colorize(clip["labels"], (pipe.labels or {}).get("colors"))
+    return (
+        torch.from_numpy(clip["labels"]),
+        instances,
+        colorize(clip["labels"], (pipe.labels or {}).get("colors")),
+    )
 
 
 def keypoint_inputs(pipe: Any, kind: str, n_frames: int, seed: int) -> tuple[Any, Any, Any]:
