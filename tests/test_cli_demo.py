@@ -77,7 +77,7 @@ def test_face_and_pose_demo_checkpoints_are_small_and_trained(kind: str) -> None
     assert pipe.metadata["training"]["trainer"].startswith("vid2vid.training.Vid2VidTrainer")
     maps, _, real = keypoint_inputs(pipe, kind, 6, seed=99)  # a clip the model never saw
     lo, hi = input_range
-    assert float(maps.min()) >= lo and float(maps.max()) <= hi and float(maps.min()) < lo + 0.5
+    assert float(maps.min()) == lo and float(maps.max()) <= hi  # the range the model was trained on
     out = pipe(maps, progress=False)
     assert out.first_index == 2 and out.frames.shape == (4, 3, 128, 128)
     torch.manual_seed(0)

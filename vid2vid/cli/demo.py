@@ -75,7 +75,8 @@ def strip_image(label_rgb: Any, frames: Any, n_rows: int = 4) -> Any:
     import numpy as np
 
     t = frames.shape[0]
-    picks = sorted({round(i * (t - 1) / max(1, n_rows - 1)) for i in range(min(n_rows, t))})
+    n = min(n_rows, t)
+    picks = sorted({round(i * (t - 1) / max(1, n - 1)) for i in range(n)})
     return np.concatenate([np.concatenate([label_rgb[i], frames[i]], axis=1) for i in picks], axis=0)
 
 
@@ -123,11 +124,18 @@ def keypoint_inputs(pipe: Any, kind: str, n_frames: int, seed: int) -> tuple[Any
         root = make_synthetic_dataset(tmp, 1, n_frames, size, seed=seed, phase="test", kind=kind)
         if kind == "face":
             dataset: Any = FaceDataset(
-                root, phase="test", load_size=load_size, add_dist_map=pipe.config.input_nc == 15, flip=False
+                root,
+                phase="test",
+                n_frames=1,
+                load_size=load_size,
+                add_dist_map=pipe.config.input_nc == 15,
+                flip=False,
             )
         else:
             inputs = "both" if pipe.config.input_nc == 6 else "openpose"
-            dataset = PoseDataset(root, phase="test", inputs=inputs, load_size=load_size, fine_size=load_size)
+            dataset = PoseDataset(
+                root, phase="test", n_frames=1, inputs=inputs, load_size=load_size, fine_size=load_size
+            )
         clip = dataset.load_clip(0)
     maps = clip["inputs"]
     lo, hi = dataset.input_range
