@@ -296,7 +296,9 @@ def evaluate(kind: str, folder: Path, n_clips: int = 4, n_frames: int = 12) -> d
     ``n_clips`` synthetic clips with seeds 5000, 5001, ... (never trained on) are rendered and formed
     as the demo forms them (:func:`vid2vid.cli.demo.keypoint_inputs`); the model starts from zeros.
     Returns mean ``|output - real|`` (``[0, 1]`` scale) over the output frames, the same for the
-    ``"untrained"`` generator (same architecture, seed-0 initialisation), for
+    ``"untrained"`` generator (same architecture, seed-0 initialisation), for ``"other_clip"`` (the
+    model's outputs against the next clip's real frames: lower ``"model"`` means the output follows
+    its own inputs), for
     ``"mean_colour"`` (every pixel the clip's mean real colour: a model that ignores the inputs and
     knows the clip's colours) and ``"mean_frame"`` (the per-pixel mean of the held-out frames).
     """
@@ -319,11 +321,14 @@ def evaluate(kind: str, folder: Path, n_clips: int = 4, n_frames: int = 12) -> d
         fresh.append(untrained(maps, progress=False).frames.float())
         reals.append(real[out.first_index :])
     out, real = torch.stack(outs), torch.stack(reals)  # (N, T, 3, H, W)
+    # the same outputs scored against another clip's frames: does the output follow its own inputs?
+    shuffled = float((out - real.roll(1, dims=0)).abs().mean())
     mean_colour = real.mean(dim=(1, 3, 4), keepdim=True).expand_as(real)
     mean_frame = real.mean(dim=(0, 1), keepdim=True).expand_as(real)
     return {
         "model": float((out - real).abs().mean()),
         "untrained": float((torch.stack(fresh) - real).abs().mean()),
+        "other_clip": shuffled,
         "mean_colour": float((mean_colour - real).abs().mean()),
         "mean_frame": float((mean_frame - real).abs().mean()),
     }
