@@ -131,3 +131,25 @@ def test_synthesize_cli_on_label_folder(tmp_path: Path, capsys: pytest.CaptureFi
         Image.fromarray(np.full((32, 64), 7, np.uint8)).save(bad / f"{t}.png")
     assert main(["synthesize", "--model", str(model), "--labels", str(bad), "--out", str(out)]) == 2
     assert "class id 7, outside [0, 4)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["street", "face", "pose"])
+def test_shipped_demo_checkpoints_record_their_recipe(kind: str) -> None:
+    import importlib.util
+    import json
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_demo_model.py"
+    spec = importlib.util.spec_from_file_location("train_demo_model", script)
+    recipe = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(recipe)
+    from vid2vid.training import TrainConfig
+
+    train = recipe.KINDS[kind]["train"]
+    config = TrainConfig.from_dict({**train, "dataroot": "data", "checkpoint_dir": "run"})
+    meta = json.loads((demo_model_folder(kind) / "config.json").read_text())["training"]
+    assert meta["config"] == json.loads(json.dumps(train))  # the shipped weights came from this recipe
+    assert meta["dataset"] == "vid2vid make-synthetic " + " ".join(recipe.KINDS[kind]["data"])
+    if kind != "street":
+        assert config.dataset_mode == kind and config.generator.no_first_frame
+        assert meta["global_step"] == config.max_iters
