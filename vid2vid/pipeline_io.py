@@ -205,6 +205,28 @@ def _npy_clip(path: Path) -> np.ndarray | None:
     return None
 
 
+def _built_input_maps(path: Path, name: str, value_range: tuple[float, float]) -> Tensor | None:
+    """A ``vid2vid build-inputs`` folder (uint8 ``.npy`` + ``inputs.json``) decoded as the training data
+    decodes it → ``(T, C, H, W)`` float32 in its recorded range; ``None`` for other paths.
+
+    Raises:
+        ValueError: the folder's range (faces ``[0, 1]``, poses ``[-1, 1]``) is not ``value_range``
+            (the model's input range): maps built for another kind of model.
+    """
+    from vid2vid.data.input_maps import decoded_range, is_input_map_folder, read_input_info, read_input_maps
+
+    if not (path.is_dir() and is_input_map_folder(path)):
+        return None
+    decoded = decoded_range(read_input_info(path))
+    if tuple(float(v) for v in value_range) != decoded:
+        raise ValueError(
+            f"{name} ({path}): these build-inputs maps decode to [{decoded[0]:g}, {decoded[1]:g}] but the model "
+            f"was trained on inputs in [{value_range[0]:g}, {value_range[1]:g}]: build the maps for this kind of "
+            "model (build-inputs face for face models, pose for pose models)"
+        )
+    return read_input_maps(path)
+
+
 def image_clip(
     value: Any,
     name: str,
@@ -219,6 +241,9 @@ def image_clip(
     """
     ranges = (value_range, target_range)
     if isinstance(value, (str, os.PathLike)):
+        built = _built_input_maps(Path(value), name, value_range)
+        if built is not None:
+            return float_frames(built, f"{name} ({value})", channels, *ranges).unsqueeze(0), False
         maps = _npy_clip(Path(value))
         if maps is not None:  # continuous input maps stored losslessly, e.g. by `vid2vid build-inputs`
             return float_frames(torch.from_numpy(maps), f"{name} ({value})", channels, *ranges).unsqueeze(

@@ -42,6 +42,8 @@ def test_face_model_trains_from_the_cli(face_root: Path, tmp_path: Path, capsys)
     assert "finished: step 3" in capsys.readouterr().out
     model = load_model_folder(ckpt / "latest" / "model")
     assert model.generator.config.label_nc == 0 and model.generator.config.input_nc == 15
+    # FaceDataset feeds the original's unnormalised face maps: the folder must say so for the pipeline
+    assert model.input_range == (0.0, 1.0)
 
 
 def test_pose_model_trains_from_the_cli(pose_root: Path, tmp_path: Path, capsys) -> None:
@@ -53,6 +55,7 @@ def test_pose_model_trains_from_the_cli(pose_root: Path, tmp_path: Path, capsys)
     assert "finished: step 3" in capsys.readouterr().out
     model = load_model_folder(ckpt / "latest" / "model")
     assert model.generator.config.input_nc == 6 and model.generator.config.no_first_frame
+    assert model.input_range == (-1.0, 1.0)
 
 
 def test_face_losses_are_finite_and_use_the_ground_truth_flow(face_root: Path, tmp_path: Path) -> None:
@@ -116,3 +119,20 @@ def test_dataset_selection_errors(face_root: Path, pose_root: Path, tmp_path: Pa
     sample = dataset[0]
     assert sample["inputs"].shape == (3, 6, 64, 64) and sample["frames"].shape == (3, 3, 64, 64)
     assert sample["flow"].shape == (3, 2, 64, 64) and torch.isfinite(sample["flow"]).all()
+
+
+def test_clip_dataset_input_range_follows_the_build_inputs_folders(face_root: Path, tmp_path: Path) -> None:
+    from vid2vid.cli.build_inputs import build_face_inputs
+    from vid2vid.data import ClipDataset
+
+    root = tmp_path / "built"
+    for clip in ("a", "b"):
+        build_face_inputs(
+            face_root / "train_keypoints" / "clip_0000", root / "train_A" / clip, load_size=32,
+            frames=face_root / "train_img" / "clip_0000", frames_out=root / "train_B" / clip,
+        )  # fmt: skip
+    assert ClipDataset(root, label_nc=0, n_frames=2).input_range == (0.0, 1.0)
+    info = root / "train_A" / "b" / "inputs.json"
+    info.write_text(info.read_text().replace('"unit"', '"symmetric"'))
+    with pytest.raises(ValueError, match="mix input ranges"):
+        _ = ClipDataset(root, label_nc=0, n_frames=2).input_range

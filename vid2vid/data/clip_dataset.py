@@ -359,6 +359,33 @@ class ClipDataset(Dataset):
         return len(self.clips)
 
     @property
+    def input_range(self) -> tuple[float, float] | None:
+        """Value range of continuous ``"inputs"`` (``label_nc == 0``), ``None`` for label ids.
+
+        ``(-1, 1)`` for RGB-image inputs; the range ``inputs.json`` records for ``vid2vid
+        build-inputs`` folders (faces ``(0, 1)``, poses ``(-1, 1)``).
+
+        Raises:
+            ValueError: the clips' input folders decode to different ranges.
+        """
+        if self.label_nc > 0:
+            return None
+        from vid2vid.data.input_maps import decoded_range, is_input_map_folder, read_input_info
+
+        ranges = set()
+        for clip in self.clips:
+            if clip.inputs is not None and clip.inputs.is_dir() and is_input_map_folder(clip.inputs):
+                ranges.add(decoded_range(read_input_info(clip.inputs)))
+            else:
+                ranges.add((-1.0, 1.0))
+        if len(ranges) > 1:
+            raise ValueError(
+                f"the clips of {self.root} mix input ranges {sorted(ranges)} (build-inputs folders of faces and "
+                "poses, or of faces and RGB images): a model is trained on one range"
+            )
+        return ranges.pop() if ranges else None
+
+    @property
     def clip_names(self) -> list[str]:
         """Clip names, sorted."""
         return [clip.name for clip in self.clips]

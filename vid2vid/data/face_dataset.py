@@ -105,6 +105,11 @@ class FaceDataset(KeypointVideoDataset):
         """Input channels: 15 with distance maps, else 1."""
         return FACE_INPUT_NC if self.add_dist_map else 1
 
+    @property
+    def input_range(self) -> tuple[float, float]:
+        """Value range of ``"inputs"``: ``(0, 1)`` (the original feeds face maps unnormalised)."""
+        return (0.0, 1.0)
+
     def _sample(
         self, clip: KeypointClip, indices: list[int], rng: np.random.Generator, train: bool
     ) -> dict[str, Tensor | str | int]:

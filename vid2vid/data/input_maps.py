@@ -32,6 +32,7 @@ __all__ = [
     "is_input_map_folder",
     "list_input_map_files",
     "read_input_info",
+    "decoded_range",
     "write_input_map",
     "write_input_info",
     "decode_input_maps",
@@ -70,6 +71,14 @@ def read_input_info(folder: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(info.get("channels"), int) or info["channels"] < 1:
         raise ValueError(f"{path}: 'channels' must be a positive integer, got {info.get('channels')!r}")
     return info
+
+
+def decoded_range(info: dict[str, Any]) -> tuple[float, float]:
+    """Value range of the decoded maps of a folder's ``inputs.json``: ``(0, 1)`` for ``"unit"``
+    (faces), ``(-1, 1)`` for ``"symmetric"`` (poses)."""
+    if info.get("decode") not in DECODINGS:
+        raise ValueError(f"'decode' must be one of {DECODINGS}, got {info.get('decode')!r}")
+    return (0.0, 1.0) if info["decode"] == "unit" else (-1.0, 1.0)
 
 
 def write_input_map(path: str | os.PathLike, maps: np.ndarray) -> Path:

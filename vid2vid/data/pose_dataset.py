@@ -120,6 +120,11 @@ class PoseDataset(KeypointVideoDataset):
         """Input channels: 6 with both sources, else 3."""
         return 6 if self.inputs == "both" else 3
 
+    @property
+    def input_range(self) -> tuple[float, float]:
+        """Value range of ``"inputs"``: ``(-1, 1)`` (the original normalises pose renderings)."""
+        return (-1.0, 1.0)
+
     def _sample(
         self, clip: KeypointClip, indices: list[int], rng: np.random.Generator, train: bool
     ) -> dict[str, Tensor | str | int]:

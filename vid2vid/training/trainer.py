@@ -1080,7 +1080,17 @@ class Vid2VidTrainer(TrainerBase):
                 "size": training_frame_size(self.dataset),
             }
         }
-        save_model_folder(folder, self.generator, first_frame=first_frame, metadata=meta)
+        save_model_folder(
+            folder, self.generator, first_frame=first_frame, metadata=meta, input_range=self._input_range()
+        )
+
+    def _input_range(self) -> tuple[float, float] | None:
+        """Value range of the continuous inputs the dataset delivers (faces ``(0, 1)``, poses
+        ``(-1, 1)``), recorded in the model folder so the pipeline feeds maps the same way;
+        ``None`` for label models and datasets that do not say."""
+        if self.config.generator.label_nc > 0:
+            return None
+        return getattr(self.dataset, "input_range", None)
 
     def _load_model(self, folder: Path) -> None:
         model = load_model_folder(folder, device=self.device, dtype=self.dtype)
