@@ -278,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
             target_np = read_frames(truth)
             target = _to_signed(target_np[: args.frames] if args.frames else target_np)
         labels_np = None
+        offset = 0  # label frame of the first output frame
         if data is not None and (data / f"{args.phase}_A" / name).is_dir():
             labels_np = read_label_frames(data / f"{args.phase}_A" / name)
             if args.frames:
@@ -296,6 +297,12 @@ def run(args: argparse.Namespace) -> int:
                 first = target[: pipe.config.n_frames_G - 1].add(1).div(2)
             output = pipe(labels_np, instances=inst, first_frames=first, seed=args.seed, progress=False)
             pred = output.frames.float().cpu() * 2 - 1
+            # models that start from zeros output from label frame n_frames_G - 1 on (as test.py):
+            # score each output frame against the ground truth of the same time step
+            offset = output.first_index
+            if offset:
+                labels_np = labels_np[offset:]
+                target = target[offset:] if target is not None else None
             if args.save_videos:
                 pipe.save_video(output, out / "videos" / f"{name}.mp4")
         else:
@@ -312,7 +319,7 @@ def run(args: argparse.Namespace) -> int:
         flow = valid = None
         if target is not None and cached is not None and name in cached:
             flow, valid = cached.load(name)
-            flow, valid = flow[: len(target)], valid[: len(target)]
+            flow, valid = flow[offset : offset + len(target)], valid[offset : offset + len(target)]
         evaluator.add(name, pred, target, flow, valid)
         if strip is None:
             strip = _strip(pred, target, labels_np, pipe, args.strip_frames, skip)
