@@ -58,8 +58,7 @@ def synthesize_image_model(model_dir: Path, data: Path, out: Path, phase: str = 
     from vid2vid.training.image_trainer import load_image_model
 
     model = load_image_model(model_dir)
-    meta = model.metadata
-    label_nc, use_instance = meta["label_nc"], meta["use_instance"]
+    label_nc, use_instance = model.label_nc, model.use_instance
     for name, _ in list_clips(data / f"{phase}_A"):
         labels = torch.from_numpy(read_label_frames(data / f"{phase}_A" / name))
         inst = torch.from_numpy(read_label_frames(data / f"{phase}_inst" / name)) if use_instance else None
@@ -269,6 +268,7 @@ def write_outputs(work: Path, table: dict[str, Any], runs: dict[str, list[str]],
     clip = sorted(p.name for p in (data / "test_A").iterdir())[0]
     labels = read_label_frames(data / "test_A" / clip)
     picks = [4, 10, 16, 22, 28] if len(labels) > 28 else list(range(0, len(labels), max(1, len(labels) // 5)))
+    gt_frames = read_frames(data / "test_B" / clip)
     rows_img = [[colorize_labels(labels[i]) for i in picks]]
     titles = ["labels"]
     for row, row_runs in runs.items():
@@ -286,7 +286,9 @@ def write_outputs(work: Path, table: dict[str, Any], runs: dict[str, list[str]],
             inst = read_label_frames(data / "test_inst" / clip)
             out = pipe(labels, instances=inst, progress=False)
             frames = (out.frames.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
-        rows_img.append([frames[i] for i in picks])
+            # zeros-policy models output from label frame first_index on: align with the labels
+            frames = [None] * out.first_index + list(frames)
+        rows_img.append([frames[i] if frames[i] is not None else np.zeros_like(gt_frames[i]) for i in picks])
         titles.append(row.replace("no_temporal_d", "no temp. D"))
     gt = read_frames(data / "test_B" / clip)
     rows_img.append([gt[i] for i in picks])

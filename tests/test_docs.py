@@ -84,10 +84,16 @@ def _cli_lines(path: Path) -> list[list[str]]:
         if block["lang"] not in ("bash", "sh", "console"):
             continue
         text = block["code"].replace("\\\n", " ")
+        variables: dict[str, list[str]] = {}  # NAME="..." lines of the block, expanded in later lines
         for line in text.splitlines():
             line = line.split(" #", 1)[0].strip().removeprefix("$ ")
             for part in re.split(r"\s*(?:&&|;)\s*", line):
                 words = shlex.split(part) if part else []
+                if len(words) == 1 and re.fullmatch(r"[A-Z_]+=.*", words[0]):
+                    name, _, value = words[0].partition("=")
+                    variables[name] = shlex.split(value)
+                    continue
+                words = [w for word in words for w in (variables.get(word[1:], [word]) if word[:1] == "$" else [word])]
                 while words and "=" in words[0] and not words[0].startswith("-"):
                     words = words[1:]  # VAR=value prefixes
                 if words[:1] == ["nice"]:

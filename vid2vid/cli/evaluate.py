@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vid2vid.cli.common import add_device_argument, check_device
+
 WEIGHTED = ("lpips", "fid", "fvd")
 
 
@@ -68,8 +70,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="override the model's first-frame policy; given real frames are not scored",
     )
-    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    add_device_argument(p)
+    p.add_argument(
+        "--dtype",
+        choices=("float32", "float16", "bfloat16"),
+        default="float32",
+        help="precision of the synthesis (default float32; float16 needs CUDA)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of multimodal feature sampling (default 0)")
     p.add_argument(
         "--flow",
@@ -182,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     from vid2vid.metrics.fvd import I3DFeatures
 
     started = time.perf_counter()
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = str(check_device(args.device))
     data = Path(args.data) if args.data else None
     if args.videos is not None and data is None:
         print(
