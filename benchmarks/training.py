@@ -104,13 +104,25 @@ def measure(name: str, iters: int, threads: int) -> dict[str, float]:
 
 def _run_child(repo: Path, name: str, iters: int, threads: int) -> float:
     env = {**os.environ, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": str(threads)}
-    cmd = [sys.executable, str(HERE), "--child", "--configs", name, "--iters", str(iters), "--threads", str(threads)]
+    cmd = [
+        sys.executable,
+        str(HERE),
+        "--child",
+        "--configs",
+        name,
+        "--iters",
+        str(iters),
+        "--threads",
+        str(threads),
+    ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     return float(json.loads(out.strip().splitlines()[-1])["s_per_iter"])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--configs", default="tiny", help=f"comma-separated, from {CONFIGS} (default: tiny)")
     parser.add_argument("--iters", type=int, default=3, help="timed iterations per run (default: 3)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")

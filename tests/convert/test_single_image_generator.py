@@ -22,8 +22,8 @@ from vid2vid.convert.original import (
 from vid2vid.convert.original_model import convert_original_model
 from vid2vid.data.labels import one_hot
 from vid2vid.nn import ImageGeneratorConfig
-from vid2vid.reference_fixtures import read_fixture_tensors
 from vid2vid.pipeline import Vid2VidPipeline
+from vid2vid.reference_fixtures import read_fixture_tensors
 
 
 def _norm(c: int) -> nn.Module:

@@ -12,7 +12,13 @@ def test_convs_normal_002_norms_normal_1_002_norm_biases_zero() -> None:
     g = SequentialGenerator(SequentialGeneratorConfig(label_nc=8, ngf=16, n_downsample=2))
     biases_before = {n: p.clone() for n, p in g.named_parameters() if n.endswith("conv.bias")}
     init_weights_original(g)
-    convs = torch.cat([m.weight.detach().flatten() for m in g.modules() if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)])
+    convs = torch.cat(
+        [
+            m.weight.detach().flatten()
+            for m in g.modules()
+            if isinstance(m, torch.nn.Conv2d | torch.nn.ConvTranspose2d)
+        ]
+    )
     norms = [m for m in g.modules() if isinstance(m, torch.nn.InstanceNorm2d) and m.weight is not None]
     assert convs.numel() > 10_000
     assert abs(float(convs.mean())) < 1e-3 and abs(float(convs.std()) - 0.02) < 1e-3

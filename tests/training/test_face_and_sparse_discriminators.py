@@ -58,7 +58,9 @@ def _face_batch(with_face: bool) -> FrameBatch:
 
 def test_face_terms_follow_the_original() -> None:
     torch.manual_seed(0)
-    obj = Vid2VidObjective(6, 3, ndf=4, ndf_max=4, n_layers_D=2, num_D=3, norm_D="instance", add_face_disc=True, face_crop=8)
+    obj = Vid2VidObjective(
+        6, 3, ndf=4, ndf_max=4, n_layers_D=2, num_D=3, norm_D="instance", add_face_disc=True, face_crop=8
+    )
     assert obj.face_d is not None and len(obj.face_d.scales) == 1  # max(1, num_D - 2)
     b = _face_batch(with_face=True)
     losses = obj.image_losses(b)
@@ -72,20 +74,30 @@ def test_face_terms_follow_the_original() -> None:
         fr, ff = obj.face_d(real_in), obj.face_d(fake_in)
         g_gan = ((ff[0][-1] - 1) ** 2).mean()
         # feature matching: lambda_feat 10 x (1 / num_D = 1/3 of the MAIN D) x 4 / (n_layers_D + 1)
-        fm = sum(F.l1_loss(a, c) for a, c in zip(ff[0][:-1], fr[0][:-1], strict=True)) * (1 / 3) * (4 / 3) * 10
+        fm = (
+            sum(F.l1_loss(a, c) for a, c in zip(ff[0][:-1], fr[0][:-1], strict=True)) * (1 / 3) * (4 / 3) * 10
+        )
         d_real, d_fake = ((fr[0][-1] - 1) ** 2).mean(), (ff[0][-1] ** 2).mean()
     assert float(t["G_f_GAN"]) == pytest.approx(2 * float(g_gan), rel=1e-5)
     assert float(t["G_f_GAN_Feat"]) == pytest.approx(2 * float(fm), rel=1e-5)
     assert float(t["D_f_real"]) == pytest.approx(float(d_real), rel=1e-5)
     assert float(t["D_f_fake"]) == pytest.approx(float(d_fake), rel=1e-5)
     without = float((t["D_real"] + t["D_fake"]) * 0.5)
-    assert float(losses.discriminator.detach()) == pytest.approx(without + 0.5 * float(d_real + d_fake), rel=1e-5)
-    generator_without = sum(float(t[k]) for k in ("G_GAN", "G_GAN_Feat", "G_VGG", "G_Warp", "F_Flow", "F_Warp", "W"))
-    assert float(losses.generator.detach()) == pytest.approx(generator_without + float(t["G_f_GAN"] + t["G_f_GAN_Feat"]), rel=1e-5)
+    assert float(losses.discriminator.detach()) == pytest.approx(
+        without + 0.5 * float(d_real + d_fake), rel=1e-5
+    )
+    generator_without = sum(
+        float(t[k]) for k in ("G_GAN", "G_GAN_Feat", "G_VGG", "G_Warp", "F_Flow", "F_Warp", "W")
+    )
+    assert float(losses.generator.detach()) == pytest.approx(
+        generator_without + float(t["G_f_GAN"] + t["G_f_GAN_Feat"]), rel=1e-5
+    )
 
 
 def test_no_visible_face_gives_zero_face_terms() -> None:
-    obj = Vid2VidObjective(6, 3, ndf=4, ndf_max=4, n_layers_D=2, num_D=1, norm_D="instance", add_face_disc=True, face_crop=8)
+    obj = Vid2VidObjective(
+        6, 3, ndf=4, ndf_max=4, n_layers_D=2, num_D=1, norm_D="instance", add_face_disc=True, face_crop=8
+    )
     losses = obj.image_losses(_face_batch(with_face=False))
     assert all(float(losses.terms[k]) == 0.0 for k in FACE_LOSS_NAMES)
     t = losses.terms

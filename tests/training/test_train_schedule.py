@@ -53,7 +53,9 @@ def test_a_chunk_spans_the_originals_generator_gpus() -> None:
     assert (_sched(5, **street).frames_per_chunk, _sched(5, **street).n_frames_generated) == (12, 12)
     assert (_sched(10, **street).frames_per_chunk, _sched(10, **street).n_frames_generated) == (12, 24)
     # with several clips per batch each GPU holds one clip: chunks of max_frames_per_gpu
-    assert _sched(0, n_frames_total=12, max_frames_per_gpu=3, n_gpus_gen=8, batch_size=8).frames_per_chunk == 3
+    assert (
+        _sched(0, n_frames_total=12, max_frames_per_gpu=3, n_gpus_gen=8, batch_size=8).frames_per_chunk == 3
+    )
 
 
 def test_each_clip_is_capped_by_its_own_length() -> None:

@@ -12,9 +12,9 @@ import torch
 
 from vid2vid.model_folder import load_model_folder
 from vid2vid.training import TrainLogger, Vid2VidTrainer, load_coarser_generator, resolve_checkpoint
-from vid2vid.training.trainer import load_coarser_discriminators
 from vid2vid.training.objective import IMAGE_LOSS_NAMES, TEMPORAL_LOSS_NAMES
 from vid2vid.training.state import load_modules, load_torch_state
+from vid2vid.training.trainer import load_coarser_discriminators
 
 
 def _all_tensors(trainer: Vid2VidTrainer) -> dict[str, torch.Tensor]:
@@ -165,7 +165,8 @@ def test_coarse_to_fine_loads_the_coarser_runs_discriminators_by_resolution(make
     for k, v in fine.objective.image_d.scales[1].state_dict().items():
         assert torch.equal(v, old_sd[k]), k
     assert not torch.equal(
-        fine.objective.image_d.scales[0].layers[0].conv.weight, coarse.objective.image_d.scales[0].layers[0].conv.weight
+        fine.objective.image_d.scales[0].layers[0].conv.weight,
+        coarse.objective.image_d.scales[0].layers[0].conv.weight,
     )
     for s in range(2):
         old_t = coarse.objective.temporal_d.scales[s].scales[0].state_dict()

@@ -173,7 +173,6 @@ def _color_labels(labels: Any, colors: list | None) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and write the report; prints the summary table's path and the headline numbers."""
-    import torch
     from tqdm.auto import tqdm
 
     from vid2vid.data.io import read_frames, read_label_frames

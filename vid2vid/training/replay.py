@@ -116,7 +116,9 @@ def fixture_vgg19_state_dict(recipe: dict[str, Any]) -> dict[str, Tensor]:
         if key not in state or hashlib.sha256(state[key].numpy().tobytes()).hexdigest() != digest
     ]
     if bad or not hashes:
-        raise ValueError(f"the rebuilt fixture VGG19 weights do not match the recipe's hashes: {bad or 'none given'}")
+        raise ValueError(
+            f"the rebuilt fixture VGG19 weights do not match the recipe's hashes: {bad or 'none given'}"
+        )
     return state
 
 
@@ -350,7 +352,9 @@ class ReplayReport:
     def worst(self, kind: str) -> ReplayCheck | None:
         """The check of ``kind`` closest to (or furthest past) its tolerance."""
         of_kind = [c for c in self.checks if c.kind == kind]
-        return max(of_kind, key=lambda c: c.error / c.tolerance if math.isfinite(c.error) else math.inf, default=None)
+        return max(
+            of_kind, key=lambda c: c.error / c.tolerance if math.isfinite(c.error) else math.inf, default=None
+        )
 
     def format(self) -> str:
         """A table of the loss terms and the worst output and gradient differences."""
@@ -362,7 +366,11 @@ class ReplayReport:
                 lines.append(
                     f"{c.chunk:>5}  {c.name:<20} {c.ours:>16.9g} {c.original:>16.9g} {c.error:>10.2e}{flag}"
                 )
-        for kind, label in (("output", "outputs"), ("grad_norm", "gradient norms"), ("grad", "full gradients")):
+        for kind, label in (
+            ("output", "outputs"),
+            ("grad_norm", "gradient norms"),
+            ("grad", "full gradients"),
+        ):
             w = self.worst(kind)
             if w is not None:
                 n = sum(c.kind == kind for c in self.checks)
@@ -406,7 +414,11 @@ def _noise_parameters(module: nn.Module) -> set[str]:
     for name, mod in modules.items():
         children = list(mod.named_children())
         for (a_name, a), (_, b) in zip(children, children[1:], strict=False):
-            if isinstance(a, nn.Conv2d | nn.ConvTranspose2d) and isinstance(b, normalising) and a.bias is not None:
+            if (
+                isinstance(a, nn.Conv2d | nn.ConvTranspose2d)
+                and isinstance(b, normalising)
+                and a.bias is not None
+            ):
                 names.add(f"{name}.{a_name}.bias" if name else f"{a_name}.bias")
     # residual blocks hold conv1/norm1 and conv2/norm2 as named attributes
     for name, mod in modules.items():
@@ -451,7 +463,9 @@ def replay_training_fixture(
         torch.set_num_threads(threads)
 
 
-def _replay(folder: str | os.PathLike[str], vgg_weights: str | os.PathLike[str] | None, trainer_hook: Any) -> ReplayReport:
+def _replay(
+    folder: str | os.PathLike[str], vgg_weights: str | os.PathLike[str] | None, trainer_hook: Any
+) -> ReplayReport:
     fx = TrainingFixture.load(folder)
     vgg = Path(vgg_weights) if vgg_weights is not None else fx.vgg_weights()
     config = fixture_train_config(fx, vgg)
@@ -573,12 +587,19 @@ def _compare(
                 ReplayCheck(k, "loss", name, ours, ref_v, err, tol, "abs" if tol == LOSS_ATOL else "rel")
             )
         extra = sorted(
-            n for n in losses if f"loss_{n}" not in expected and n not in expected and not n.startswith("G_T_Warp")
+            n
+            for n in losses
+            if f"loss_{n}" not in expected and n not in expected and not n.startswith("G_T_Warp")
         )
         if extra:
             raise ValueError(f"chunk {k}: we computed loss terms the original did not: {extra}")
         # ---- outputs
-        for ours_key, ref_key in (("fake", "fake_B"), ("raw", "fake_B_raw"), ("flow", "flow"), ("weight", "weight")):
+        for ours_key, ref_key in (
+            ("fake", "fake_B"),
+            ("raw", "fake_B_raw"),
+            ("flow", "flow"),
+            ("weight", "weight"),
+        ):
             key = f"c{k}.{ref_key}"
             if key not in io:
                 continue
@@ -608,8 +629,14 @@ def _compare(
                     both_none = (ref_norm or 0.0) == 0.0 and (ours_norm or 0.0) == 0.0
                     report.checks.append(
                         ReplayCheck(
-                            k, "grad_norm", orig_name, ours_norm or 0.0, ref_norm or 0.0,
-                            0.0 if both_none else math.inf, GRAD_RTOL, "rel",
+                            k,
+                            "grad_norm",
+                            orig_name,
+                            ours_norm or 0.0,
+                            ref_norm or 0.0,
+                            0.0 if both_none else math.inf,
+                            GRAD_RTOL,
+                            "rel",
                         )
                     )
                     continue
@@ -617,11 +644,20 @@ def _compare(
                     # rounding noise: both must stay negligible next to the network's gradients
                     tol = GRAD_NOISE_RTOL * largest
                     err = max(ours_norm, ref_norm)
-                    report.checks.append(ReplayCheck(k, "grad_norm", orig_name, ours_norm, ref_norm, err, tol, "abs"))
+                    report.checks.append(
+                        ReplayCheck(k, "grad_norm", orig_name, ours_norm, ref_norm, err, tol, "abs")
+                    )
                 else:
                     report.checks.append(
                         ReplayCheck(
-                            k, "grad_norm", orig_name, ours_norm, ref_norm, _rel(ours_norm, ref_norm), GRAD_RTOL, "rel"
+                            k,
+                            "grad_norm",
+                            orig_name,
+                            ours_norm,
+                            ref_norm,
+                            _rel(ours_norm, ref_norm),
+                            GRAD_RTOL,
+                            "rel",
                         )
                     )
         # ---- full gradients of a few parameters
@@ -646,7 +682,9 @@ def _compare(
 
 def _check_tensor(report: ReplayReport, chunk: int, name: str, ours: Tensor, ref: Tensor) -> None:
     if tuple(ours.shape) != tuple(ref.shape):
-        raise ValueError(f"chunk {chunk}: {name} has shape {tuple(ours.shape)}, the original's {tuple(ref.shape)}")
+        raise ValueError(
+            f"chunk {chunk}: {name} has shape {tuple(ours.shape)}, the original's {tuple(ref.shape)}"
+        )
     err = float((ours.float() - ref.float()).abs().max())
     report.checks.append(
         ReplayCheck(chunk, "output", name, err, float(ref.abs().max()), err, OUTPUT_ATOL, "abs")

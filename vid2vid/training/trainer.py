@@ -229,7 +229,9 @@ def load_coarser_discriminators(
     with torch.no_grad():
         for prefix, module in targets:
             n_new = len(module.scales)
-            old_scales = {int(k[len(prefix) + 8 :].split(".", 1)[0]) for k in old if k.startswith(prefix + ".scales.")}
+            old_scales = {
+                int(k[len(prefix) + 8 :].split(".", 1)[0]) for k in old if k.startswith(prefix + ".scales.")
+            }
             shift = n_new - len(old_scales)
             for key, tensor in module.state_dict().items():
                 i, rest = key.removeprefix("scales.").split(".", 1)
@@ -1046,7 +1048,10 @@ class Vid2VidTrainer(TrainerBase):
 
     # ------------------------------------------------------------------ checkpoints
     def _modules(self) -> dict[str, nn.Module]:
-        modules: dict[str, nn.Module] = {"image_d": self.objective.image_d, "temporal_d": self.objective.temporal_d}
+        modules: dict[str, nn.Module] = {
+            "image_d": self.objective.image_d,
+            "temporal_d": self.objective.temporal_d,
+        }
         if self.objective.face_d is not None:
             modules["face_d"] = self.objective.face_d
         return modules
