@@ -16,6 +16,7 @@ __all__ = [
     "apply_threads",
     "check_device",
     "default_threads",
+    "positive_int",
 ]
 
 THREADS_HELP = (
@@ -44,16 +45,24 @@ def default_threads() -> int:
     return max(1, min(cpus, round(cpus - load)))
 
 
+def positive_int(text: str) -> int:
+    """``argparse`` type: an integer >= 1 (a clear usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def _threads(text: str) -> int | str:
     if text == "auto":
         return "auto"
     try:
-        value = int(text)
-    except ValueError:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'auto', got {value}")
-    return value
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, threads: bool = True) -> None:

@@ -23,19 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vid2vid.cli.common import add_device_argument, check_device
+from vid2vid.cli.common import add_device_argument, check_device, positive_int
 
 WEIGHTED = ("lpips", "fid", "fvd")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,9 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--phase", default="test", help="dataset split (default test: held-out clips)")
     p.add_argument("--out", required=True, help="report folder to write")
-    p.add_argument("--clips", type=_positive, default=None, help="evaluate only the first N clips")
+    p.add_argument("--clips", type=positive_int, default=None, help="evaluate only the first N clips")
     p.add_argument(
-        "--frames", type=_positive, default=None, help="evaluate only the first N frames of each clip"
+        "--frames", type=positive_int, default=None, help="evaluate only the first N frames of each clip"
     )
     p.add_argument("--revision", default=None, help="Hub branch, tag or commit (with --model)")
     p.add_argument(
@@ -101,8 +91,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--fid-weights", default=None, help="torchvision inception_v3_google-0cc3c7bd.pth")
     p.add_argument("--fvd-weights", default=None, help="I3D Kinetics-400 RGB state dict (rgb_imagenet.pt)")
-    p.add_argument("--fvd-window", type=_positive, default=16, help="frames per FVD window (default 16)")
-    p.add_argument("--strip-frames", type=_positive, default=5, help="frames shown in strip.png (default 5)")
+    p.add_argument("--fvd-window", type=positive_int, default=16, help="frames per FVD window (default 16)")
+    p.add_argument(
+        "--strip-frames", type=positive_int, default=5, help="frames shown in strip.png (default 5)"
+    )
     p.add_argument(
         "--save-videos", action="store_true", help="also write the synthesised clips to OUT/videos/"
     )

@@ -12,22 +12,14 @@ from __future__ import annotations
 import argparse
 import time
 
+from vid2vid.cli.common import positive_int
+
 
 def _parse_size(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise argparse.ArgumentTypeError(f"size must look like WIDTHxHEIGHT, e.g. 256x128; got {text!r}")
     return int(parts[0]), int(parts[1])
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", default=None, help="dataset root to write, created if needed (required without --preset)"
     )
-    parser.add_argument("--clips", type=_positive, default=None, help="number of clips (default 16)")
-    parser.add_argument("--frames", type=_positive, default=None, help="frames per clip (default 30)")
+    parser.add_argument("--clips", type=positive_int, default=None, help="number of clips (default 16)")
+    parser.add_argument("--frames", type=positive_int, default=None, help="frames per clip (default 30)")
     parser.add_argument(
         "--size", type=_parse_size, default=None, help="WIDTHxHEIGHT (default 256x128; faces 256x256)"
     )
