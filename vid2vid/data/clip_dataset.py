@@ -57,7 +57,7 @@ from vid2vid.data.transforms import (
     sample_augment_params,
 )
 
-__all__ = ["ClipDataset", "ClipInfo", "collate_clips", "frames_to_tensor"]
+__all__ = ["ClipDataset", "ClipInfo", "check_sample_length", "collate_clips", "frames_to_tensor"]
 
 
 def frames_to_tensor(frames: np.ndarray) -> Tensor:
@@ -399,15 +399,7 @@ class ClipDataset(Dataset):
                 least ``min_frames`` are required), as the original caps each clip by its own
                 length; otherwise every clip must have ``n_frames`` frames.
         """
-        if n_frames < 1:
-            raise ValueError(f"n_frames must be >= 1, got {n_frames}")
-        needed = n_frames if min_frames is None else min(n_frames, min_frames)
-        shortest = min(self.clips, key=lambda clip: clip.length)
-        if shortest.length < needed:
-            raise ValueError(
-                f"clip {shortest.name!r} ({shortest.frames}) has {shortest.length} frames, fewer than "
-                f"n_frames={needed}; use shorter samples or drop the clip"
-            )
+        check_sample_length(self.clips, n_frames, min_frames, lambda c: f"clip {c.name!r} ({c.frames})")
         self.n_frames = n_frames
         self.cap_per_clip = min_frames is not None
 
@@ -425,7 +417,7 @@ class ClipDataset(Dataset):
             raise IndexError(f"clip index {index} out of range for {len(self.clips)} clips")
         clip = self.clips[index]
         rng = self._rng(index % len(self.clips))
-        n = min(self.n_frames, clip.length) if getattr(self, "cap_per_clip", False) else self.n_frames
+        n = min(self.n_frames, clip.length) if self.cap_per_clip else self.n_frames
         max_step = 1 if n == 1 else max(1, min(self.max_t_step, (clip.length - 1) // (n - 1)))
         t_step = int(rng.integers(1, max_step + 1))
         start = int(rng.integers(0, clip.length - (n - 1) * t_step))
@@ -487,6 +479,28 @@ class ClipDataset(Dataset):
             sample["flow"] = apply_to_flow(flow, params)
             sample["flow_confidence"] = apply_to_confidence(confidence, params)
         return sample
+
+
+def check_sample_length(clips: list[Any], n_frames: int, min_frames: int | None, describe: Any) -> None:
+    """Check that every clip can give a sample of ``n_frames`` frames (``set_n_frames``).
+
+    Args:
+        clips: objects with ``length``; ``describe(clip)`` names one in the error.
+        n_frames: frames per sample (>= 1).
+        min_frames: with per-clip caps, the frames a clip needs at least; ``None``: ``n_frames``.
+
+    Raises:
+        ValueError: ``n_frames < 1``, or the shortest clip is too short (named).
+    """
+    if n_frames < 1:
+        raise ValueError(f"n_frames must be >= 1, got {n_frames}")
+    needed = n_frames if min_frames is None else min(n_frames, min_frames)
+    shortest = min(clips, key=lambda clip: clip.length)
+    if shortest.length < needed:
+        raise ValueError(
+            f"{describe(shortest)} has {shortest.length} frames, fewer than n_frames={needed}; "
+            "use shorter samples or drop the clip"
+        )
 
 
 _TEMPORAL_KEYS = ("frames", "labels", "instances", "inputs", "flow", "flow_confidence")

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from vid2vid.data.clip_dataset import check_sample_length
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, read_flow_cache_shape
 from vid2vid.data.io import VIDEO_SUFFIXES, list_frame_files, natural_sort_key, read_frames, video_info
 
@@ -250,15 +251,7 @@ class KeypointVideoDataset(Dataset):
                 least ``min_frames`` are required), as the original caps each clip by its own
                 length; otherwise every clip must have ``n_frames`` frames.
         """
-        if n_frames < 1:
-            raise ValueError(f"n_frames must be >= 1, got {n_frames}")
-        needed = n_frames if min_frames is None else min(n_frames, min_frames)
-        shortest = min(self.clips, key=lambda clip: clip.length)
-        if shortest.length < needed:
-            raise ValueError(
-                f"clip {shortest.name!r} has {shortest.length} frames, fewer than n_frames={needed}; "
-                "use shorter samples or drop the clip"
-            )
+        check_sample_length(self.clips, n_frames, min_frames, lambda c: f"clip {c.name!r}")
         self.n_frames = n_frames
         self.cap_per_clip = min_frames is not None
 
@@ -278,7 +271,7 @@ class KeypointVideoDataset(Dataset):
             clip = self.clips[int(rng.choice(len(self.clips), p=windows / windows.sum()))]
         else:
             clip = self.clips[index % len(self.clips)]
-        if getattr(self, "cap_per_clip", False):
+        if self.cap_per_clip:
             n = min(n, clip.length)
         max_step = 1 if n == 1 else max(1, min(self.max_t_step, (clip.length - 1) // (n - 1)))
         t_step = int(rng.integers(1, max_step + 1))
