@@ -250,11 +250,15 @@ def section_parity(plan: Plan, device: torch.device, fixtures: Path | None, log:
                 "kind": result.kind,
                 "max_abs_diff": result.max_abs_diff,
                 "values": result.n_values,
-                "pass": result.max_abs_diff <= 1e-4,
+                # Generators: free-running within 1e-4 on kernels that round as the fixture's machine
+                # did, else window by window with the original's history (vid2vid.convert.parity).
+                "exact": result.exact,
+                "worst_window": max((w.forced for w in result.windows), default=None),
+                "pass": result.passed,
                 "seconds": round(time.perf_counter() - start, 2),
             }
         )
-        log(f"parity {result.name}: {result.max_abs_diff:.2e}")
+        log(f"parity {result.summary()}")
     return {"tolerance": 1e-4, "tf32": False, "fixtures": rows, "all_pass": all(r["pass"] for r in rows)}
 
 
@@ -717,9 +721,11 @@ def markdown(report: dict[str, Any]) -> str:
     parity = report.get("parity")
     if parity:
         lines += ["## Parity with the original (float32, TF32 off, tolerance 1e-4)", "",
-                  "| fixture | kind | max abs diff | pass |", "|---|---|---|---|"]  # fmt: skip
+                  "| fixture | kind | max abs diff (free-running) | worst teacher-forced window | pass |",
+                  "|---|---|---|---|---|"]  # fmt: skip
         lines += [
-            f"| {r['fixture']} | {r['kind']} | {r['max_abs_diff']:.2e} | {'yes' if r['pass'] else 'NO'} |"
+            f"| {r['fixture']} | {r['kind']} | {r['max_abs_diff']:.2e} | "
+            f"{'-' if r['worst_window'] is None else format(r['worst_window'], '.2e')} | {'yes' if r['pass'] else 'NO'} |"
             for r in parity["fixtures"]
         ]
         lines.append("")

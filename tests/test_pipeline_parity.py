@@ -4,6 +4,11 @@
   generator (``--use_single_G``), carried in ``tests/fixtures`` (a fresh clone needs no ../shared).
 - ``nvidia-vid2vid/g_*``: the generator fixtures through the pipeline, inputs in the original's
   ranges (face maps in [0, 1], pose in [-1, 1]; real first frames in [-1, 1] as given).
+
+Generated frames are recurrent and the fixtures' random networks amplify float rounding, so a
+path (Python API, CLI, stream) is checked against the reference replay on this machine
+(``_assert_reproduces``: same kernels, within 1e-5) and the replay against the original by
+``check_pipeline_fixture`` (exact on the fixture's machine, window by window elsewhere).
 """
 
 from __future__ import annotations
@@ -55,6 +60,39 @@ def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.float() - b.float()).abs().max())
 
 
+_REPLAYS: dict[Path, tuple[dict[str, torch.Tensor], bool]] = {}
+
+
+def _replay(folder: Path) -> tuple[dict[str, torch.Tensor], bool]:
+    """The reference replay's frames (``[-1, 1]``) on this machine, and whether they equal the
+    original's free-running (as on the machine that made the fixture); its parity is asserted."""
+    if folder not in _REPLAYS:
+        result = check_pipeline_fixture(folder)
+        assert result.passed, result.summary()
+        _REPLAYS[folder] = (run_pipeline_fixture(folder)[0], result.exact)
+    return _REPLAYS[folder]
+
+
+def _assert_reproduces(frames: torch.Tensor, folder: Path) -> None:
+    """``frames`` (``(N, 3, H, W)`` in ``[-1, 1]``, the generated frames) are what the original
+    generates: equal to the reference replay on this machine, which reproduces the original."""
+    ours, exact = _replay(folder)
+    assert _max_diff(frames, ours["expected"]) <= 1e-5
+    if exact:
+        expected = load_file(folder / "io.safetensors")["expected"]
+        assert _max_diff(frames, expected) <= 1e-5
+
+
+def _assert_uint8_reproduces(frames_u8: torch.Tensor, folder: Path) -> None:
+    """``(N, H, W, 3)`` uint8 frames within one level of test.py's ``util.tensor2im`` of the replay
+    (of the original's own uint8 frames where the replay is exact)."""
+    ours, exact = _replay(folder)
+    reference = (((ours["expected"] + 1) / 2 * 255).clamp(0, 255)).to(torch.uint8).permute(0, 2, 3, 1)
+    if exact:
+        reference = load_file(folder / "io.safetensors")["expected_uint8"]
+    assert int((frames_u8.int() - reference.int()).abs().max()) <= 1
+
+
 def test_city_cases_hold_both_single_g_forms() -> None:
     assert {"single512_s1", "single2048local_s2"} <= set(CITY_CASES)  # global and local-enhancer forms
 
@@ -81,16 +119,18 @@ def test_street_single_g_pipeline_equals_test_py(city_root: Path, case: str) -> 
     frames = out.frames * 2 - 1
     assert out.first_index == 0 and frames.shape == (cfg["frames"], 3, cfg["height"], cfg["width"])
     assert _max_diff(frames[: tg - 1], io["first_frames"]) <= 1e-5
-    assert _max_diff(frames[tg - 1 :], io["expected"]) <= 1e-5
+    _assert_reproduces(frames[tg - 1 :], folder)
     # test.py's uint8 frames: util.tensor2im truncates; ours agree up to one level at boundaries.
     ours_u8 = ((out.frames[tg - 1 :] * 255).clamp(0, 255)).to(torch.uint8).permute(0, 2, 3, 1)
-    assert int((ours_u8.int() - io["expected_uint8"].int()).abs().max()) <= 1
+    _assert_uint8_reproduces(ours_u8, folder)
 
 
 @pytest.mark.parametrize("case", CITY_CASES)
 def test_street_single_g_replay(city_root: Path, case: str) -> None:
     result = check_pipeline_fixture(city_root / case)
-    assert result.n_values > 0 and result.max_abs_diff <= 1e-5, result
+    assert result.n_values > 0 and result.passed, result.summary()
+    if not result.exact:  # the generated first frames have no recurrence: within 1e-5 anywhere
+        assert result.other_diff <= 1e-5 and result.self_diff is not None and result.self_diff <= 1e-9
 
 
 def test_street_single_g_replay_is_sensitive(city_root: Path) -> None:
@@ -148,17 +188,17 @@ def test_street_single_g_cli_convert_and_synthesize(
     labels, inst = _write_maps(io, tmp_path)
     out = tmp_path / "frames.safetensors"
     cmd = ["synthesize", "--model", str(model), "--labels", str(labels), "--instances", str(inst)]
+    cmd += ["--threads", "1"]  # the replay's reduction order
     assert main([*cmd, "--out", str(out), "--device", "cpu", "--quiet"]) == 0
     frames = load_file(out)["frames"] * 2 - 1
     tg = cfg["options"]["n_frames_G"]
     assert _max_diff(frames[: tg - 1], io["first_frames"]) <= 1e-5
-    assert _max_diff(frames[tg - 1 :], io["expected"]) <= 1e-5
+    _assert_reproduces(frames[tg - 1 :], folder)
     pngs = tmp_path / "pngs"
     assert main([*cmd, "--out", str(pngs), "--device", "cpu", "--quiet"]) == 0
     from vid2vid.data.io import read_frames
 
-    written = torch.from_numpy(read_frames(pngs)[tg - 1 :]).int()
-    assert int((written - io["expected_uint8"].int()).abs().max()) <= 1
+    _assert_uint8_reproduces(torch.from_numpy(read_frames(pngs)[tg - 1 :]), folder)
 
 
 # ------------------------------------------------------------------ generator fixtures, through the pipeline
@@ -174,7 +214,7 @@ def test_every_generator_fixture_through_the_pipeline(fixtures_dir: Path) -> Non
     )
     assert {"g_face_s1_d3", "g_pose_s2_d2_nofirst"} <= set(names)
     results = [check_pipeline_fixture(fixtures_dir / name) for name in names]
-    bad = [r for r in results if not (r.n_values > 0 and r.max_abs_diff <= 1e-5)]
+    bad = [r.summary() for r in results if not (r.n_values > 0 and r.passed)]
     assert not bad, bad
 
 
@@ -193,7 +233,7 @@ def test_face_model_takes_its_maps_in_0_1(fixtures_dir: Path, tmp_path: Path) ->
     assert pipe.input_range == (0.0, 1.0) and pipe.first_frame == "real"
     out = pipe(io["inputs"], first_frames=io["real"][:2], first_frames_range=(-1, 1), progress=False)
     assert _max_diff(out.frames[:2] * 2 - 1, io["real"][:2]) < 1e-6  # the given frames, output as they are
-    assert _max_diff(out.frames[2:] * 2 - 1, io["expected"]) <= 1e-5
+    _assert_reproduces(out.frames[2:] * 2 - 1, fixtures_dir / "g_face_s1_d3")
     # The range is recorded in the folder and survives save/load.
     folder = pipe.save_pretrained(tmp_path / "face")
     assert json.loads((folder / "config.json").read_text())["input_range"] == [0.0, 1.0]
@@ -210,12 +250,12 @@ def test_pose_model_takes_its_maps_in_minus1_1(fixtures_dir: Path) -> None:
         out = pipe(maps, progress=False)
     # No padding: the first output is frame n_frames_G - 1, as test.py with no_first_img.
     assert out.first_index == 2 and out.frames.shape[0] == maps.shape[0] - 2
-    assert _max_diff(out.frames * 2 - 1, io["expected"]) <= 1e-5
+    _assert_reproduces(out.frames * 2 - 1, fixtures_dir / "g_pose_s2_d2_nofirst")
     negative = pipe(maps * 2 - 1, progress=False)  # pose maps in [-1, 1] are accepted as they are
     assert negative.frames.shape == out.frames.shape
     with pytest.warns(UserWarning, match="every value given is >= 0"):
         streamed = torch.stack(list(pipe.stream(iter(maps))))
-    assert _max_diff(streamed * 2 - 1, io["expected"]) <= 1e-5
+    _assert_reproduces(streamed * 2 - 1, fixtures_dir / "g_pose_s2_d2_nofirst")
 
 
 def test_run_pipeline_fixture_returns_every_generated_frame(fixtures_dir: Path, city_root: Path) -> None:
@@ -300,6 +340,8 @@ def test_face_and_pose_models_through_vid2vid_synthesize(fixtures_dir: Path, tmp
             str(out),
             "--device",
             "cpu",
+            "--threads",
+            "1",
             "--quiet",
         ]
         if not cfg["no_first_img"]:
@@ -310,4 +352,4 @@ def test_face_and_pose_models_through_vid2vid_synthesize(fixtures_dir: Path, tmp
             assert main(argv) == 0
         result = load_file(out)
         start = 2 - int(result["first_index"])
-        assert _max_diff(result["frames"][start:] * 2 - 1, io["expected"]) <= 1e-5, name
+        _assert_reproduces(result["frames"][start:] * 2 - 1, src)

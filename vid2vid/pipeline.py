@@ -87,7 +87,13 @@ __all__ = [
 ]
 
 OUTPUT_TYPES: tuple[str, ...] = ("pt", "np", "pil")
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# float64 is for reference checks (e.g. the parity replays' rounding floor), not for speed.
+_DTYPES = {
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float64": torch.float64,
+}
 _HUB_PATTERNS = [
     CONFIG_FILE,
     MODEL_FILE,
@@ -106,12 +112,17 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 def _resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
     if dtype is None or isinstance(dtype, torch.dtype):
         if dtype is not None and dtype not in _DTYPES.values():
-            raise ValueError(f"dtype must be one of float32, float16, bfloat16, got {dtype}")
+            raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
         return dtype
     name = str(dtype).removeprefix("torch.")
     if name not in _DTYPES:
         raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     return _DTYPES[name]
+
+
+def _output_float(t: Tensor) -> Tensor:
+    """Output frames are float32, or float64 for a float64 pipeline (reference checks)."""
+    return t if t.dtype == torch.float64 else t.float()
 
 
 def _check_device_dtype(device: torch.device, dtype: torch.dtype) -> None:
@@ -413,7 +424,7 @@ class Vid2VidPipeline:
                 ``HF_HUB_CACHE``, ``HF_TOKEN``).
             revision: Hub branch, tag or commit hash (default ``main``).
             device: where to put the networks (default CPU).
-            dtype: ``float32`` (default), ``bfloat16``, or ``float16`` (CUDA only).
+            dtype: ``float32`` (default), ``bfloat16``, or ``float16`` (CUDA only); ``float64`` for reference checks.
             token, cache_dir, local_files_only: passed to ``snapshot_download``
                 (``local_files_only=None`` means "true when ``HF_HUB_OFFLINE`` is set").
             first_frame: override the folder's first-frame policy.
@@ -520,7 +531,7 @@ class Vid2VidPipeline:
 
     @property
     def dtype(self) -> torch.dtype:
-        """Floating dtype of the networks (inference runs in it; outputs are float32)."""
+        """Floating dtype of the networks (inference runs in it; outputs are float32, float64 for float64)."""
         return next(self.generator.parameters()).dtype
 
     @property
@@ -739,7 +750,7 @@ class Vid2VidPipeline:
             from tqdm.auto import tqdm
 
             for step in tqdm(steps, total=total, disable=not progress, desc="vid2vid", unit="frame"):
-                images.append(((step.image.float() + 1.0) / 2.0).clamp(0.0, 1.0))
+                images.append(((_output_float(step.image) + 1.0) / 2.0).clamp(0.0, 1.0))
                 if return_flows:
                     flows.append(
                         step.flow.float()
@@ -817,7 +828,7 @@ class Vid2VidPipeline:
 
         with torch.inference_mode():
             for step in self._steps(labels_with_batch_flag(), inst_iter, first_provider, seed, policy):
-                frame = ((step.image.float() + 1.0) / 2.0).clamp(0.0, 1.0)
+                frame = ((_output_float(step.image) + 1.0) / 2.0).clamp(0.0, 1.0)
                 batched = bool(batched_holder and batched_holder[0])
                 clip = format_output(frame.unsqueeze(1), None, None, output_type, True).frames
                 if output_type == "pil":

@@ -1,4 +1,7 @@
-"""Parity with the original NVIDIA/vid2vid: every reference fixture, converted, within 1e-4."""
+"""Parity with the original NVIDIA/vid2vid: every reference fixture, converted, within 1e-4.
+
+Generator fixtures are compared free-running and, where this machine's float rounding differs
+from the fixture's, window by window with the original's history (see vid2vid.convert.parity)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from vid2vid.convert import (
     load_original_state_dict,
     read_original_options,
 )
-from vid2vid.convert.parity import check_fixture, run_fixture
+from vid2vid.convert.parity import check_fixture, replay_generator_windows, run_fixture
 from vid2vid.model_folder import load_model_folder
 from vid2vid.reference_fixtures import FixtureCase, compact_fixture_case, fixture_cases
 
@@ -51,9 +54,12 @@ def test_parity_with_original(reference_case: FixtureCase) -> None:
     assert reference_case.kind in KNOWN_KINDS
     result = check_fixture(reference_case.folder)
     assert result.n_values > 0
-    assert result.max_abs_diff <= 1e-4, (
-        f"{reference_case.name}: max |ours - original| = {result.max_abs_diff}"
-    )
+    assert result.passed, result.summary()
+    if reference_case.kind == "vid2vid_generator" and not result.exact:
+        # The first window's history is the original's (real frames or zeros): a one-step
+        # comparison on any machine, unless the all-zero history makes even it rounding-bound.
+        first = result.windows[0]
+        assert first.strict or first.floor > 1e-3, result.summary()
 
 
 def test_bundled_copy_is_exact_subset_of_the_full_set(
@@ -111,18 +117,60 @@ def test_compact_copy_round_trips_exactly(tmp_path: Path, fixtures_dir: Path) ->
 def test_parity_is_sensitive_to_the_weights(fixtures_dir: Path) -> None:
     """A perturbed weight must show up: the parity check cannot pass by construction."""
     folder = fixtures_dir / "g_city_s3_d2"
-    cfg = json.loads((folder / "config.json").read_text())
-    sds = [load_original_state_dict(folder / w) for w in cfg["weights"]]
+    case = FixtureCase.read(folder)
+    sds = [load_original_state_dict(p) for p in case.weight_paths()]
     sds[1]["model_final_flow.1.bias"] = sds[1]["model_final_flow.1.bias"] + 0.05
-    model, _ = convert_original("vid2vid_generator", cfg, sds)
-    ours, expected = run_fixture(folder)
-    # run_fixture used the untouched weights: equal; the perturbed model must differ.
-    assert torch.allclose(ours["expected"], expected["expected"], atol=1e-4)
+    model, _ = convert_original("vid2vid_generator", case.config, sds)
+    model.train()
+    assert check_fixture(folder).passed
+    io = case.tensors()
     with torch.no_grad():
-        io = FixtureCase.read(folder).tensors()
         inputs = model.encode_inputs(io["labels"][None], io["instances"][None])
-        out = model.generate(inputs, io["real"][None, :2]).image[0]
-    assert (out - expected["expected"]).abs().max() > 1e-3
+        first = io["real"][None, :2]
+        free = model.generate(inputs, first).image[0]
+    windows = replay_generator_windows(model, inputs, first, io["expected"], free)
+    # The middle scale's flow shapes its own output, which the finest scale sees from window 1 on.
+    assert windows[0].passed
+    assert not windows[1].passed and windows[1].forced > 1e-3
+
+
+def test_parity_is_sensitive_to_the_history(fixtures_dir: Path) -> None:
+    """A generator that warps the wrong previous frame agrees at window 0 (real history) and
+    must fail from the first window whose history it generated."""
+    folder = fixtures_dir / "g_city_s3_d2"
+    case = FixtureCase.read(folder)
+    model, ours, expected = _run_case(folder)
+
+    class OldestFirst(torch.nn.Module):
+        """Feeds the history in the wrong order (newest frame first)."""
+
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+            self.config = inner.config
+
+        def step(self, window, state):  # type: ignore[no-untyped-def]
+            flipped = type(state)([h.flip(1) for h in state.history], state.is_first)
+            out, _ = self.inner.step(window, flipped)
+            return out, state.advance(out.scale_images)
+
+        def init_state(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return self.inner.init_state(*args, **kwargs)
+
+    io = case.tensors()
+    with torch.no_grad():
+        inputs = model.encode_inputs(io["labels"][None], io["instances"][None])
+    windows = replay_generator_windows(OldestFirst(model), inputs, io["real"][None, :2], expected["expected"], ours["expected"])
+    assert windows[1].forced > 1e-2 and not windows[1].passed
+
+
+def _run_case(folder: Path) -> tuple[torch.nn.Module, dict, dict]:
+    case = FixtureCase.read(folder)
+    sds = [load_original_state_dict(p) for p in case.weight_paths()]
+    model, _ = convert_original("vid2vid_generator", case.config, sds)
+    model.train()
+    ours, expected = run_fixture(folder)
+    return model, ours, expected
 
 
 def _generator_fixture(fixtures_dir: Path, name: str) -> tuple[dict, list[dict]]:
@@ -219,12 +267,13 @@ def test_convert_cli_writes_a_loadable_model_folder(fixtures_dir: Path, tmp_path
     folder = load_model_folder(out)
     assert folder.generator.config.n_scales == 3 and folder.first_frame == "real"
     assert "CC BY-NC-SA 4.0" in folder.metadata["license"]
-    # The saved weights reproduce the original's outputs.
+    # The saved weights compute exactly what the converted network computes (whose parity with
+    # the original test_parity_with_original checks).
     io = FixtureCase.read(src).tensors()
     with torch.no_grad():
         inputs = folder.generator.encode_inputs(io["labels"][None], io["instances"][None])
-        out_frames = folder.generator.generate(inputs, io["real"][None, :2]).image[0]
-    assert (out_frames - io["expected"]).abs().max() <= 1e-4
+        out_frames = folder.generator.train().generate(inputs, io["real"][None, :2]).image[0]
+    assert torch.equal(out_frames, run_fixture(src)[0]["expected"])
 
 
 def test_convert_cli_reports_bad_options(

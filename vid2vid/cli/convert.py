@@ -229,10 +229,8 @@ def run(args: argparse.Namespace) -> int:
             result = check_pipeline_fixture(verify, model_folder=out)
         else:
             result = check_fixture(args.verify)
-        print(
-            f"parity on {result.name}: max |ours - original| = {result.max_abs_diff:.3g} over {result.n_values:,} values"
-        )
-        if result.max_abs_diff > 1e-4:
-            print("parity check FAILED (> 1e-4)")
+        print(f"parity on {result.summary()}")
+        if not result.passed:
+            print(f"parity check FAILED (> {result.tolerance:g})")
             return 1
     return 0
