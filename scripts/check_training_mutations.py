@@ -33,8 +33,8 @@ MUTATIONS: list[tuple[str, str, str, str]] = [
     (
         "VGG weight dropped",
         "vid2vid/training/objective.py",
-        "return self.vgg(fake.float(), real.float()) * self.lambda_vgg",
-        "return self.vgg(fake.float(), real.float())",
+        "return self.vgg(fake.to(dtype), real.to(dtype)) * self.lambda_vgg",
+        "return self.vgg(fake.to(dtype), real.to(dtype))",
     ),
     (
         "flow confidence replaced by ones",

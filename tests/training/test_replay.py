@@ -101,8 +101,8 @@ def test_fixture_vgg_weights_are_rebuilt_from_the_recipe_and_verified() -> None:
 def test_verify_training_cli_fails_on_a_changed_reference(
     tmp_path: Path, vgg_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = tmp_path / "t_city_s2_fg"
-    shutil.copytree(CARRIED / "t_city_s2_fg", folder)
+    folder = tmp_path / "t_city_s1"  # one spatial scale: every frame's history is the original's
+    shutil.copytree(CARRIED / "t_city_s1", folder)
     losses = json.loads((folder / "losses.json").read_text())
     losses["chunks"][0]["losses"]["loss_G_Warp"] *= 1.0001  # 1e-4 relative: beyond the 1e-5 bound
     (folder / "losses.json").write_text(json.dumps(losses))

@@ -215,8 +215,9 @@ class ImageObjective(nn.Module):
         """``lambda_vgg * VGG(fake, real)``, zero without a VGG module. Shapes ``(N, 3, H, W)``."""
         if self.vgg is None:
             return fake.new_zeros(())
+        dtype = next(self.vgg.parameters()).dtype  # float32 under autocast; float64 runs stay float64
         with torch.autocast(device_type=fake.device.type, enabled=False):  # VGG in full precision
-            return self.vgg(fake.float(), real.float()) * self.lambda_vgg
+            return self.vgg(fake.to(dtype), real.to(dtype)) * self.lambda_vgg
 
     def image_terms(self, inputs: Tensor, real: Tensor, fakes: list[Tensor]) -> LossTerms:
         """GAN, feature matching and VGG terms, summed over the frames in ``fakes``.

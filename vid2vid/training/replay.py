@@ -20,10 +20,31 @@ absolute; gradient norms within ``1e-4`` relative, except for parameters whose g
 exact arithmetic (a convolution's bias directly followed by a batch-statistics normalisation:
 the norm removes it), whose exported norm is rounding noise: ours and the original's must both stay
 below ``1e-2`` of the largest gradient norm of the same network.
+
+These tolerances hold where our kernels round as those of the machine that made the fixture.
+Elsewhere (another CPU's vector width or oneDNN kernels) they cannot: the generator feeds its
+outputs back as history, and the fixtures' small random networks amplify float32 rounding
+several-fold per frame. Then, in the order given:
+
+1. *teacher forcing* — the iteration is replayed again with the generator given the original's
+   history wherever the fixture holds it (:meth:`IterationObserver.generator_history`): the
+   finest scale's previous outputs at every frame, every scale's handed-over history at a
+   chunk's start; the substitute keeps our history's gradient path. Each frame is then one step
+   from the original's, and losses and outputs agree to the tolerances above;
+2. *float32 rounding floor* — where even that leaves checks out of tolerance (gradients: sums with
+   cancellation amplified through the normalisations' backward; an all-zero history normalised
+   as constant planes; the coarse scales' own history, which the fixture does not hold), every
+   check gets a floor measured on our side only: the largest distance of our float32 replays
+   (as is, and :data:`ROUNDING_RUNS` with weights perturbed by one unit in the last place) from
+   our float64 replay, and passes within ``tolerance + ROUNDING_MARGIN * floor``. A real
+   difference of the computation shows in float64 as in float32 and does not widen the floor.
+
+:attr:`ReplayReport.mode` says which replay the report holds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -60,6 +81,8 @@ __all__ = [
     "OUTPUT_ATOL",
     "GRAD_RTOL",
     "GRAD_NOISE_RTOL",
+    "ROUNDING_MARGIN",
+    "ROUNDING_RUNS",
 ]
 
 LOSS_RTOL = 1e-5
@@ -69,6 +92,15 @@ GRAD_RTOL = 1e-4
 #: gradient norms that are rounding noise (zero in exact arithmetic) must stay below this fraction of
 #: the largest gradient norm of the same network, in ours and in the original
 GRAD_NOISE_RTOL = 1e-2
+ROUNDING_RUNS = 3
+"""Float32 replays with weights perturbed by one unit in the last place that measure the floor."""
+ROUNDING_MARGIN = 5.0
+"""A check passes within ``tolerance + ROUNDING_MARGIN * floor``. Wider than the network replay's
+3 (:data:`vid2vid.convert.parity.ROUNDING_MARGIN`): a training step's gradients are heavy-tailed
+(a sum with cancellation, amplified through the normalisations' backward), and four runs
+under-sample the tail; with several spatial scales the coarse scale's own history within a chunk
+is not in the fixture and runs free (its chaos reaches ~0.2 relative on some gradient norms)."""
+
 
 _GAN_MODES = {"ls": "lsgan", "hinge": "hinge", "original": "vanilla"}
 _VGG_LAYERS = (
@@ -316,6 +348,11 @@ class ReplayCheck:
             original the largest absolute reference value).
         error: the measured difference (relative or absolute, see ``mode``).
         tolerance: the bound it must stay within; ``mode``: ``"rel"`` or ``"abs"``.
+        floor: how far float32 rounding alone moves this value: the largest distance, in the
+            check's own measure, of our float32 replays (as is, and with weights perturbed by
+            one unit in the last place) from our float64 replay; ``None`` when not measured.
+            A bug shows in both precisions alike, so it does not widen the floor.
+        value: our tensor, for output and full-gradient checks (to measure ``floor``).
     """
 
     chunk: int
@@ -326,11 +363,17 @@ class ReplayCheck:
     error: float
     tolerance: float
     mode: str
+    floor: float | None = None
+    value: Tensor | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        """Within tolerance (and finite)."""
-        return math.isfinite(self.error) and self.error <= self.tolerance
+        """Within tolerance, or within ``tolerance + ROUNDING_MARGIN * floor`` (and finite)."""
+        if not math.isfinite(self.error):
+            return False
+        if self.error <= self.tolerance:
+            return True
+        return self.floor is not None and self.error <= self.tolerance + ROUNDING_MARGIN * self.floor
 
 
 @dataclass
@@ -339,6 +382,8 @@ class ReplayReport:
 
     fixture: str
     checks: list[ReplayCheck] = field(default_factory=list)
+    mode: str = "free-running"
+    free_running: ReplayReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -358,7 +403,13 @@ class ReplayReport:
 
     def format(self) -> str:
         """A table of the loss terms and the worst output and gradient differences."""
-        lines = [f"fixture {self.fixture}"]
+        lines = [f"fixture {self.fixture} ({self.mode})"]
+        if self.free_running is not None:
+            lines.append(
+                f"free-running: {len(self.free_running.failures())} of {len(self.free_running.checks)} checks "
+                "out of tolerance (this machine rounds differently from the fixture's, and the recurrence "
+                "amplifies it); replayed again with the original's history:"
+            )
         lines.append(f"{'chunk':>5}  {'loss term':<20} {'ours':>16} {'original':>16} {'rel. diff':>10}")
         for c in self.checks:
             if c.kind == "loss":
@@ -405,6 +456,40 @@ class _Recorder(IterationObserver):
         self.grads.append({})
 
 
+class _TeacherForcingRecorder(_Recorder):
+    """Records like :class:`_Recorder` and gives the generator the original's history wherever
+    the fixture holds it: the finest scale's at every frame (the first frames, then the
+    original's generated frames), every scale's at a chunk's first frame (the handed-over
+    ``c<k>.fake_B_last.scale<s>``). The substitute keeps our history's gradient path."""
+
+    def __init__(self, fx: TrainingFixture, n_frames_G: int, frames_per_chunk: int) -> None:
+        super().__init__()
+        io = fx.tensors
+        first = io["real"][: n_frames_G - 1]
+        if fx.options.get("no_first_img"):
+            first = torch.zeros_like(first)
+        generated = [io[f"c{k}.fake_B"] for k in range(int(fx.config["n_chunks"]))]
+        self.sequence = torch.cat([first, *generated])  # finest scale: history, then every output
+        self.handed = {
+            (k + 1) * frames_per_chunk: [
+                io[f"c{k}.fake_B_last.scale{s}"] for s in range(8) if f"c{k}.fake_B_last.scale{s}" in io
+            ]
+            for k in range(int(fx.config["n_chunks"]))
+        }
+        self.n_frames_G = n_frames_G
+
+    def generator_history(self, frame: int, history: list[Tensor]) -> list[Tensor]:
+        known = dict(enumerate(self.handed.get(frame, [])))
+        known[0] = self.sequence[frame : frame + self.n_frames_G - 1]
+        out = list(history)
+        for s, ref in known.items():
+            if s < len(out):
+                ours = out[s]
+                original = ref.to(ours).unsqueeze(0).expand_as(ours)
+                out[s] = ours + (original - ours).detach() if ours.requires_grad else original
+        return out
+
+
 def _noise_parameters(module: nn.Module) -> set[str]:
     """Names of conv biases whose gradient is 0 in exact arithmetic: each is followed directly by a
     batch-statistics normalisation (BatchNorm in training mode, instance norm) that removes it."""
@@ -438,6 +523,7 @@ def replay_training_fixture(
     *,
     vgg_weights: str | os.PathLike[str] | None = None,
     trainer_hook: Any = None,
+    teacher_forcing: bool = True,
 ) -> ReplayReport:
     """Replay one training iteration of the original through our trainer and compare everything.
 
@@ -447,6 +533,10 @@ def replay_training_fixture(
             :meth:`TrainingFixture.vgg_weights`).
         trainer_hook: optional ``hook(trainer)`` called before the iteration (tests use it to
             break the trainer on purpose).
+        teacher_forcing: when the free-running replay is out of tolerance, replay again with
+            the generator given the original's history wherever the fixture holds it (see the
+            module docstring) and return that report (``mode == "teacher-forced"``, the first
+            one in ``free_running``).
 
     Returns:
         The :class:`ReplayReport` (``.ok`` tells whether everything is within tolerance).
@@ -458,17 +548,30 @@ def replay_training_fixture(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the fixtures were made single-threaded: same summation order
     try:
-        return _replay(folder, vgg_weights, trainer_hook)
+        free = _replay(folder, vgg_weights, trainer_hook, teacher_forcing=False)
+        if free.ok or not teacher_forcing:
+            return free
+        forced = _replay(folder, vgg_weights, trainer_hook, teacher_forcing=True)
+        forced.mode = "teacher-forced"
+        forced.free_running = free
+        if not forced.ok:
+            _set_rounding_floors(forced, folder, vgg_weights, trainer_hook)
+            forced.mode = "teacher-forced, with the float32 rounding floor"
+        return forced
     finally:
         torch.set_num_threads(threads)
 
 
 def _replay(
-    folder: str | os.PathLike[str], vgg_weights: str | os.PathLike[str] | None, trainer_hook: Any
+    folder: str | os.PathLike[str],
+    vgg_weights: str | os.PathLike[str] | None,
+    trainer_hook: Any,
+    teacher_forcing: bool,
+    dtype: str = "float32",
 ) -> ReplayReport:
     fx = TrainingFixture.load(folder)
     vgg = Path(vgg_weights) if vgg_weights is not None else fx.vgg_weights()
-    config = fixture_train_config(fx, vgg)
+    config = dataclasses.replace(fixture_train_config(fx, vgg), dtype=dtype)
     tg = config.generator.n_frames_G
 
     def pair_flow(frame: Tensor, prev: Tensor, t: int, t_prev: int) -> Tensor:
@@ -489,7 +592,9 @@ def _replay(
     for opt in [trainer.optimizer_G, trainer.optimizer_D, *trainer.optimizers_D_T]:
         for group in opt.param_groups:
             group["lr"] = 0.0  # the fixture ran with --lr 0: every chunk sees the exported weights
-    recorder = _Recorder()
+    recorder = (
+        _TeacherForcingRecorder(fx, tg, sched.frames_per_chunk) if teacher_forcing else _Recorder()
+    )
     trainer.observer = recorder
     trainer.generator.train()
     trainer.objective.train()
@@ -673,11 +778,79 @@ def _compare(
             if ours_grad is None:
                 err = math.inf
             else:
-                err = float((ours_grad - ref_grad).norm() / ref_grad.norm().clamp_min(1e-30))
+                err = float((ours_grad.double() - ref_grad.double()).norm() / ref_grad.double().norm().clamp_min(1e-30))
             report.checks.append(
-                ReplayCheck(k, "grad", orig_name, err, float(ref_grad.norm()), err, GRAD_RTOL, "rel")
+                ReplayCheck(
+                    k, "grad", orig_name, err, float(ref_grad.norm()), err, GRAD_RTOL, "rel", value=ours_grad
+                )
             )
     return report
+
+
+def _set_rounding_floors(
+    report: ReplayReport, folder: str | os.PathLike[str], vgg_weights: Any, trainer_hook: Any
+) -> None:
+    """Set every check's ``floor``: the largest distance of a float32 replay from the float64 one.
+
+    How far float32 lands from exact arithmetic depends on the kernels' rounding; which kernels
+    ran decides it by chance (an unlucky rounding of a sum with cancellation, amplified by the
+    normalisations' backward). The floor is measured on our side only: this replay and
+    :data:`ROUNDING_RUNS` more whose weights are multiplied by ``1 + u * 2**-23`` (``u`` uniform in
+    [-1, 1], every network), each against the float64 replay of the same protocol; the
+    original's values play no part, so a real difference does not widen it.
+    """
+
+    def perturbed(seed: int) -> Any:
+        def hook(trainer: Vid2VidTrainer) -> None:
+            if trainer_hook is not None:
+                trainer_hook(trainer)
+            gen = torch.Generator().manual_seed(seed)
+            with torch.no_grad():
+                for module in (trainer.generator, trainer.objective):
+                    for param in module.parameters():
+                        noise = torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1
+                        param.mul_((1 + noise * 2.0**-23).to(param.dtype))
+
+        return hook
+
+    exact = _replay(folder, vgg_weights, trainer_hook, teacher_forcing=True, dtype="float64")
+    runs = [report] + [
+        _replay(folder, vgg_weights, perturbed(seed), teacher_forcing=True) for seed in range(ROUNDING_RUNS)
+    ]
+    centre = {(c.chunk, c.kind, c.name): c for c in exact.checks}
+    by_key = [{(c.chunk, c.kind, c.name): c for c in run.checks} for run in runs]
+    for c in report.checks:
+        key = (c.chunk, c.kind, c.name)
+        if key not in centre:
+            continue
+        spreads = [_own_rounding(run[key], centre[key]) for run in by_key if key in run]
+        known = [x for x in spreads if x is not None]
+        c.floor = max(known) if known else None
+    # A few runs under-sample a single gradient's spread; rounding in the backward pass reaches
+    # every parameter upstream, so a gradient norm's floor is at least the median floor of its
+    # network's gradient norms in the same chunk.
+    groups: dict[tuple[int, str], list[float]] = {}
+    for c in report.checks:
+        if c.kind == "grad_norm" and c.mode == "rel" and c.floor is not None:
+            groups.setdefault((c.chunk, c.name.split(".", 1)[0]), []).append(c.floor)
+    for c in report.checks:
+        floors = groups.get((c.chunk, c.name.split(".", 1)[0])) if c.kind == "grad_norm" else None
+        if floors and c.floor is not None and c.mode == "rel":
+            c.floor = max(c.floor, float(np.median(floors)))
+
+
+def _own_rounding(ours32: ReplayCheck, ours64: ReplayCheck) -> float | None:
+    """How far our float32 value is from our float64 one, in the check's measure."""
+    if ours32.kind in ("output", "grad"):
+        if ours32.value is None or ours64.value is None:
+            return None
+        diff = ours32.value.double() - ours64.value.double()
+        if ours32.kind == "output":
+            return float(diff.abs().max())
+        return float(diff.norm()) / max(ours32.original, 1e-30)
+    if ours32.mode == "abs":
+        return abs(ours32.ours - ours64.ours)
+    return _rel(ours32.ours, ours64.ours)
 
 
 def _check_tensor(report: ReplayReport, chunk: int, name: str, ours: Tensor, ref: Tensor) -> None:
@@ -685,7 +858,7 @@ def _check_tensor(report: ReplayReport, chunk: int, name: str, ours: Tensor, ref
         raise ValueError(
             f"chunk {chunk}: {name} has shape {tuple(ours.shape)}, the original's {tuple(ref.shape)}"
         )
-    err = float((ours.float() - ref.float()).abs().max())
+    err = float((ours.double() - ref.double()).abs().max())
     report.checks.append(
-        ReplayCheck(chunk, "output", name, err, float(ref.abs().max()), err, OUTPUT_ATOL, "abs")
+        ReplayCheck(chunk, "output", name, err, float(ref.abs().max()), err, OUTPUT_ATOL, "abs", value=ours)
     )

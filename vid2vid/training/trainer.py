@@ -291,13 +291,24 @@ def training_frame_size(dataset: Any) -> dict[str, int] | None:
 class IterationObserver:
     """Sees what a training iteration computes, for replays and diagnostics (no-ops by default).
 
-    Set ``trainer.observer`` to an instance; the trainer calls :meth:`gradients` after each
-    network's backward pass (before its optimiser step) and :meth:`chunk` after each chunk's
-    updates. Observers must not modify what they receive.
+    Set ``trainer.observer`` to an instance; the trainer calls :meth:`generator_history` before
+    each generator call, :meth:`gradients` after each network's backward pass (before its
+    optimiser step) and :meth:`chunk` after each chunk's updates. Observers must not modify what
+    they receive (:meth:`generator_history` may return a substitute).
     """
 
     def gradients(self, name: str, module: nn.Module) -> None:
         """``module`` (``"G"``, ``"D"``, ``"D_T<s>"``) holds the gradients of its loss in ``.grad``."""
+
+    def generator_history(self, frame: int, history: list[Tensor]) -> list[Tensor]:
+        """The history the generator is given for generated frame ``frame`` (0-based over the
+        iteration): per scale, finest first, ``(B, n_frames_G - 1, 3, H_s, W_s)``.
+
+        Returns ``history`` (the default) or tensors of the same shapes and dtypes to use instead:
+        the training replays substitute the original's values (teacher forcing), keeping the
+        gradient path of ``history``.
+        """
+        return history
 
     def chunk(self, index: int, tensors: dict[str, Tensor], losses: dict[str, Tensor]) -> None:
         """Chunk ``index`` of the iteration is done.
@@ -883,6 +894,8 @@ class Vid2VidTrainer(TrainerBase):
                     # the original detaches the generator's *input* copy of the history every
                     # frames_backprop frames; the history itself keeps its graph within the chunk
                     history = state.detach().history if t % sched.frames_backprop == 0 else state.history
+                    if self.observer is not None:
+                        history = self.observer.generator_history(c0 + t, history)
                     out = self._g_step(inputs[:, c0 + t : c0 + t + tg], history, raw_only, sched.finest_only)
                     state = state.advance(out.scale_images)
                     outs.append(out)
