@@ -160,7 +160,9 @@ def test_parity_is_sensitive_to_the_history(fixtures_dir: Path) -> None:
     io = case.tensors()
     with torch.no_grad():
         inputs = model.encode_inputs(io["labels"][None], io["instances"][None])
-    windows = replay_generator_windows(OldestFirst(model), inputs, io["real"][None, :2], expected["expected"], ours["expected"])
+    windows = replay_generator_windows(
+        OldestFirst(model), inputs, io["real"][None, :2], expected["expected"], ours["expected"]
+    )
     assert windows[1].forced > 1e-2 and not windows[1].passed
 
 

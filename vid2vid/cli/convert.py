@@ -186,7 +186,9 @@ def run(args: argparse.Namespace) -> int:
             )
     elif args.kind in ("pix2pixhd_global", "pix2pixhd_local"):
         # an image-model folder: Pix2PixHDPipeline / `vid2vid synthesize` run it, `vid2vid bundle` adds it
-        model, _ = convert_original(args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm)
+        model, _ = convert_original(
+            args.kind, options, state_dicts, [p.name for p in weights], norm=args.norm
+        )
         inputs = image_model_inputs_from_options(options, model.config.input_nc)
         if inputs["feature_channels"]:
             raise ValueError(

@@ -128,7 +128,9 @@ class ParityResult:
             return False
         if self.exact:
             return True
-        return bool(self.windows) and self.other_diff <= self.tolerance and all(w.passed for w in self.windows)
+        return (
+            bool(self.windows) and self.other_diff <= self.tolerance and all(w.passed for w in self.windows)
+        )
 
     def summary(self) -> str:
         """One line: verdict, free-running difference and, if needed, the per-window replay."""
@@ -309,5 +311,7 @@ def check_fixture(folder: str | os.PathLike[str], device: str | torch.device = "
     if case.kind == "vid2vid_generator" and not result.exact:
         assert isinstance(model, SequentialGenerator)
         inputs, first = _generator_inputs(model, case, device)
-        result.windows = replay_generator_windows(model, inputs, first, expected["expected"], ours["expected"])
+        result.windows = replay_generator_windows(
+            model, inputs, first, expected["expected"], ours["expected"]
+        )
     return result

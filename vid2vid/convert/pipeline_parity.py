@@ -165,7 +165,11 @@ def check_pipeline_fixture(
 
 
 def _replay_windows(
-    pipe: Any, ours: dict[str, Tensor], expected: dict[str, Tensor], io: dict[str, Tensor], result: ParityResult
+    pipe: Any,
+    ours: dict[str, Tensor],
+    expected: dict[str, Tensor],
+    io: dict[str, Tensor],
+    result: ParityResult,
 ) -> None:
     """Fill ``result``'s per-window replay, first-frame difference and pipeline-vs-generator check."""
     generator = pipe.generator

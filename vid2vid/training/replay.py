@@ -592,9 +592,7 @@ def _replay(
     for opt in [trainer.optimizer_G, trainer.optimizer_D, *trainer.optimizers_D_T]:
         for group in opt.param_groups:
             group["lr"] = 0.0  # the fixture ran with --lr 0: every chunk sees the exported weights
-    recorder = (
-        _TeacherForcingRecorder(fx, tg, sched.frames_per_chunk) if teacher_forcing else _Recorder()
-    )
+    recorder = _TeacherForcingRecorder(fx, tg, sched.frames_per_chunk) if teacher_forcing else _Recorder()
     trainer.observer = recorder
     trainer.generator.train()
     trainer.objective.train()
@@ -778,7 +776,10 @@ def _compare(
             if ours_grad is None:
                 err = math.inf
             else:
-                err = float((ours_grad.double() - ref_grad.double()).norm() / ref_grad.double().norm().clamp_min(1e-30))
+                err = float(
+                    (ours_grad.double() - ref_grad.double()).norm()
+                    / ref_grad.double().norm().clamp_min(1e-30)
+                )
             report.checks.append(
                 ReplayCheck(
                     k, "grad", orig_name, err, float(ref_grad.norm()), err, GRAD_RTOL, "rel", value=ours_grad
