@@ -133,6 +133,17 @@ def test_street_single_g_replay(city_root: Path, case: str) -> None:
         assert result.other_diff <= 1e-5 and result.self_diff is not None and result.self_diff <= 1e-9
 
 
+@pytest.mark.parametrize("case", CITY_CASES)
+def test_street_single_g_window_replay(city_root: Path, case: str) -> None:
+    """The checks of a CPU that rounds unlike the fixture's machine, run on any machine: teacher-
+    forced windows, first frames within 1e-5, the pipeline equal to our generator in float64."""
+    result = check_pipeline_fixture(city_root / case, replay_windows=True)
+    assert result.passed, result.summary()
+    assert len(result.windows) == load_file(city_root / case / "io.safetensors")["expected"].shape[0]
+    assert result.other_diff <= 1e-5 and result.self_diff is not None and result.self_diff <= 1e-9
+    assert result.windows[0].strict  # the first window's history is the original's first frames
+
+
 def test_street_single_g_replay_is_sensitive(city_root: Path) -> None:
     """Feeding the single-image generator the instance-edge channel too (the bug this fixes) is caught."""
     folder = city_root / "single512_s1"

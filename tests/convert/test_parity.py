@@ -287,3 +287,23 @@ def test_convert_cli_reports_bad_options(
     err = capsys.readouterr().err
     assert "ngf=128 but the weights say 8" in err
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("name", ["g_face_s1_d3", "g_city_s1_d2_noflow"])
+def test_teacher_forced_windows_of_one_scale_fixtures_are_strict(fixtures_dir: Path, name: str) -> None:
+    """With one scale every window's history is the original's: each window is a one-step
+    comparison, within 1e-4 on any CPU (the path check_fixture takes where rounding differs)."""
+    folder = fixtures_dir / name
+    model, ours, expected = _run_case(folder)
+    case = FixtureCase.read(folder)
+    io = case.tensors()
+    with torch.no_grad():
+        inputs = model.encode_inputs(
+            io["labels"][None] if "labels" in io else None,
+            io["instances"][None] if "instances" in io else None,
+            io["inputs"][None] if "inputs" in io else None,
+        )
+    first = None if case.config.get("no_first_img") else io["real"][None, :2]
+    windows = replay_generator_windows(model, inputs, first, expected["expected"], ours["expected"])
+    assert len(windows) == expected["expected"].shape[0]
+    assert all(w.strict for w in windows), [w.forced for w in windows]
