@@ -49,7 +49,8 @@ def bundle_first_frame_model(
             without feature clusters, or ``out`` being an existing non-empty folder (without
             ``overwrite``) or one of the inputs.
     """
-    from vid2vid.pipeline import Vid2VidPipeline, resolve_model_folder
+    from vid2vid.hub import resolve_model_folder
+    from vid2vid.pipeline import Vid2VidPipeline
 
     video_dir = resolve_model_folder(video_model, revision)
     image_dir = resolve_model_folder(first_frame_model, first_frame_revision)

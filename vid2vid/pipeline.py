@@ -32,8 +32,6 @@ does not grow with the clip length.
 from __future__ import annotations
 
 import os
-import re
-import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -44,14 +42,12 @@ import torch
 from torch import Tensor
 
 from vid2vid.data.labels import check_label_ids
+from vid2vid.hub import hub_license, resolve_model_folder
 from vid2vid.model_folder import (
-    CONFIG_FILE,
     DEFAULT_INPUT_RANGE,
     FEATURE_CHOICES,
     FEATURES_FILE,
-    FIRST_FRAME_DIR,
     FIRST_FRAME_INPUTS,
-    MODEL_FILE,
     ModelFolder,
     check_first_frame_policy,
     check_input_range,
@@ -73,7 +69,7 @@ from vid2vid.pipeline_io import (
     streamed_frame,
 )
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
-from vid2vid.validation import resolve_device
+from vid2vid.pipelines.base import PipelineBase, check_device_dtype, output_float
 
 if TYPE_CHECKING:  # pragma: no cover
     from vid2vid.pipelines.image import Pix2PixHDPipeline
@@ -87,134 +83,6 @@ __all__ = [
 ]
 
 OUTPUT_TYPES: tuple[str, ...] = ("pt", "np", "pil")
-# float64 is for reference checks (e.g. the parity replays' rounding floor), not for speed.
-_DTYPES = {
-    "float32": torch.float32,
-    "float16": torch.float16,
-    "bfloat16": torch.bfloat16,
-    "float64": torch.float64,
-}
-_HUB_PATTERNS = [
-    CONFIG_FILE,
-    MODEL_FILE,
-    FEATURES_FILE,
-    f"{FIRST_FRAME_DIR}/*",
-    "README.md",
-    "encoder.safetensors",
-]
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-# --------------------------------------------------------------------------------------------
-# device / dtype
-
-
-def _resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
-    if dtype is None or isinstance(dtype, torch.dtype):
-        if dtype is not None and dtype not in _DTYPES.values():
-            raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype}")
-        return dtype
-    name = str(dtype).removeprefix("torch.")
-    if name not in _DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-    return _DTYPES[name]
-
-
-def _output_float(t: Tensor) -> Tensor:
-    """Output frames are float32, or float64 for a float64 pipeline (reference checks)."""
-    return t if t.dtype == torch.float64 else t.float()
-
-
-def _check_device_dtype(device: torch.device, dtype: torch.dtype) -> None:
-    if device.type == "cpu" and dtype == torch.float16:
-        raise ValueError(
-            "float16 inference is not supported on CPU (most CPU kernels are slow or missing in half "
-            "precision): use dtype=torch.bfloat16 or torch.float32 on CPU, or device='cuda' for float16"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Hub / local folders
-
-
-def _env_true(name: str) -> bool:
-    return os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
-def resolve_model_folder(
-    repo_id_or_path: str | os.PathLike[str],
-    revision: str | None = None,
-    token: str | bool | None = None,
-    cache_dir: str | os.PathLike[str] | None = None,
-    local_files_only: bool | None = None,
-) -> Path:
-    """A local model folder, or the snapshot folder of a Hub repo (downloaded or from the cache).
-
-    Args:
-        repo_id_or_path: an existing local model folder (or a training run / checkpoint folder:
-            its ``model/`` or ``latest/model/``), or a Hub repo id ``"org/name"``.
-        revision: branch, tag or commit hash (Hub only).
-        token: Hub token (``None``: the stored login / ``HF_TOKEN``).
-        cache_dir: Hub cache folder (``None``: ``HF_HUB_CACHE`` from the environment, read at call
-            time, else huggingface_hub's default).
-        local_files_only: never touch the network (``None``: true when ``HF_HUB_OFFLINE`` is set).
-
-    Raises:
-        FileNotFoundError: a path-like argument that does not exist, or a repo not in the cache
-            while offline.
-        ValueError: a string that is neither a folder nor a valid repo id.
-    """
-    path = Path(repo_id_or_path)
-    if path.is_dir():
-        if revision is not None:
-            raise ValueError(f"revision={revision!r} only applies to Hub repos, but {path} is a local folder")
-        # A training run's folder (checkpoints/x) or checkpoint (checkpoints/x/latest) holds the
-        # model folder in model/: accept them as a user would expect.
-        for candidate in (path, path / "model", path / "latest" / "model"):
-            if (candidate / "config.json").is_file():
-                return candidate
-        return path
-    text = str(repo_id_or_path)
-    if not _REPO_ID.match(text) or path.exists() or text.startswith((".", "/", "~")):
-        raise FileNotFoundError(
-            f"{text} is neither an existing model folder nor a Hub repo id of the form 'org/name'"
-        )
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    if cache_dir is None and os.environ.get("HF_HUB_CACHE"):
-        cache_dir = os.environ["HF_HUB_CACHE"]
-    if local_files_only is None:
-        local_files_only = _env_true("HF_HUB_OFFLINE")
-    try:
-        folder = snapshot_download(
-            text,
-            revision=revision,
-            token=token,
-            cache_dir=cache_dir,
-            local_files_only=local_files_only,
-            allow_patterns=_HUB_PATTERNS,
-        )
-    except LocalEntryNotFoundError as err:
-        where = cache_dir or "the default Hugging Face cache"
-        raise FileNotFoundError(
-            f"model {text!r} (revision {revision or 'main'}) is not in {where} and the Hub cannot be "
-            f"reached (offline or local_files_only): {err}"
-        ) from err
-    return Path(str(folder))
-
-
-def _hub_license(license_text: str | None) -> str:
-    if not license_text:
-        return "other"
-    low = license_text.lower()
-    if low.startswith("cc by-nc-sa 4.0") or low.startswith("cc-by-nc-sa-4.0"):
-        return "cc-by-nc-sa-4.0"
-    if low.startswith("mit"):
-        return "mit"
-    if low.startswith("apache"):
-        return "apache-2.0"
-    return "other"
 
 
 def _card_call(pipe: Vid2VidPipeline) -> list[str]:
@@ -243,7 +111,7 @@ def _model_card(pipe: Vid2VidPipeline) -> str:
     lines = [
         "---",
         "library_name: vid2vid",
-        f"license: {_hub_license(license_text)}",
+        f"license: {hub_license(license_text)}",
         "tags:",
         "- video-to-video",
         "- vid2vid",
@@ -290,7 +158,7 @@ class _Step:
     weight: Tensor | None
 
 
-class Vid2VidPipeline:
+class Vid2VidPipeline(PipelineBase):
     """Label video → synthesised video, with a vid2vid sequential generator.
 
     Args:
@@ -314,6 +182,8 @@ class Vid2VidPipeline:
         feature_choice: ``"random"`` (seeded random row per instance) or ``"nearest"`` (the
             training row nearest to the encoded real first frame, as the original's face models).
     """
+
+    _commit_message = "Upload vid2vid model"
 
     def __init__(
         self,
@@ -376,7 +246,7 @@ class Vid2VidPipeline:
                 raise ValueError(
                     f"the feature encoder makes {enc_nc} channels, the image generator expects {feat_nc}"
                 )
-        _check_device_dtype(self.device, self.dtype)
+        check_device_dtype(self.device, self.dtype)
 
     # ------------------------------------------------------------------ loading / saving
     @classmethod
@@ -448,16 +318,11 @@ class Vid2VidPipeline:
             return Pix2PixHDPipeline.from_pretrained(
                 folder, device=device, dtype=dtype, channels_last=channels_last, compile=compile
             )
-        dev = resolve_device(device)
-        dt = _resolve_dtype(dtype) or torch.float32
-        _check_device_dtype(dev, dt)
+        dev, dt = cls._placement(device, dtype)
         pipe = cls.from_model_folder(load_model_folder(folder, device=dev, dtype=dt))
         if first_frame is not None:
             pipe.set_first_frame(first_frame)
-        if channels_last:
-            pipe.enable_channels_last()
-        if compile:
-            pipe.compile()
+        pipe._apply_load_options(channels_last, compile)
         if label_gather:
             pipe.enable_label_gather()
         if cuda_graphs:
@@ -487,52 +352,26 @@ class Vid2VidPipeline:
         atomic_write_bytes(folder / "README.md", _model_card(self).encode("utf-8"))
         return folder
 
-    def push_to_hub(
-        self,
-        repo_id: str,
-        token: str | None = None,
-        private: bool = False,
-        commit_message: str = "Upload vid2vid model",
-        revision: str | None = None,
-    ) -> str:
-        """Save to a temporary folder and upload it to the Hub repo ``repo_id`` (created if needed).
-
-        Uses ``huggingface_hub.HfApi.create_repo`` and ``upload_folder``; needs network access and
-        a write token. Returns the URL of the commit.
-        """
-        if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
-            raise ValueError(f"repo_id must look like 'org/name', got {repo_id!r}")
-        from huggingface_hub import HfApi
-
-        api = HfApi(token=token)
-        repo = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-        target = getattr(repo, "repo_id", repo_id)
-        with tempfile.TemporaryDirectory() as tmp:
-            self.save_pretrained(tmp)
-            commit = api.upload_folder(
-                repo_id=target,
-                folder_path=tmp,
-                repo_type="model",
-                commit_message=commit_message,
-                revision=revision,
-            )
-        return str(getattr(commit, "commit_url", commit))
-
     # ------------------------------------------------------------------ device / dtype / speed
     @property
     def config(self) -> SequentialGeneratorConfig:
         """The sequential generator's configuration."""
         return self.generator.config
 
-    @property
-    def device(self) -> torch.device:
-        """Device of the networks."""
-        return next(self.generator.parameters()).device
+    def _modules(self) -> list[torch.nn.Module]:
+        return [m for m in (self.generator, self.image_generator, self.feature_encoder) if m is not None]
 
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating dtype of the networks (inference runs in it; outputs are float32, float64 for float64)."""
-        return next(self.generator.parameters()).dtype
+    def _compiled_modules(self) -> list[torch.nn.Module]:
+        # the feature encoder runs once per clip at most: not worth a compilation
+        return [m for m in (self.generator, self.image_generator) if m is not None]
+
+    def _before_move(self, device: torch.device, dtype: torch.dtype) -> None:
+        if self._graphed is not None and device.type != "cuda":
+            raise ValueError("CUDA graphs are enabled: call enable_cuda_graphs(False) before moving off CUDA")
+
+    def _after_move(self) -> None:
+        if self._graphed is not None:
+            self._graphed = GraphedGeneratorStep(self.generator)  # captured again on the new device/dtype
 
     @property
     def input_range(self) -> tuple[float, float] | None:
@@ -586,44 +425,10 @@ class Vid2VidPipeline:
             return ig.config.feature_nc
         return ig.config.input_nc - self._first_frame_input_nc
 
-    def to(
-        self, device: str | torch.device | None = None, dtype: torch.dtype | str | None = None
-    ) -> Vid2VidPipeline:
-        """Move the networks (``float16`` is refused on CPU); returns ``self`` like diffusers."""
-        dev = resolve_device(device) if device is not None else self.device
-        dt = _resolve_dtype(dtype) or self.dtype
-        _check_device_dtype(dev, dt)
-        if self._graphed is not None and dev.type != "cuda":
-            raise ValueError("CUDA graphs are enabled: call enable_cuda_graphs(False) before moving off CUDA")
-        fmt = torch.channels_last if self._channels_last else None
-        for module in (self.generator, self.image_generator, self.feature_encoder):
-            if module is not None:
-                module.to(device=dev, dtype=dt)
-                if fmt is not None:
-                    module.to(memory_format=fmt)
-        if self._graphed is not None:
-            self._graphed = GraphedGeneratorStep(self.generator)  # captured again on the new device/dtype
-        return self
-
     def set_first_frame(self, policy: str) -> Vid2VidPipeline:
         """Change the default first-frame policy (``"real"``, ``"zeros"``, ``"image_generator"``)."""
         self._check_policy(policy)
         self.first_frame = policy
-        return self
-
-    def enable_channels_last(self) -> Vid2VidPipeline:
-        """Use the channels-last memory format for the networks' weights and inputs."""
-        self._channels_last = True
-        for module in (self.generator, self.image_generator, self.feature_encoder):
-            if module is not None:
-                module.to(memory_format=torch.channels_last)
-        return self
-
-    def compile(self, **kwargs: Any) -> Vid2VidPipeline:
-        """``torch.compile`` the networks in place (``nn.Module.compile``; weights and keys unchanged)."""
-        for module in (self.generator, self.image_generator):
-            if module is not None:
-                module.compile(**kwargs)
         return self
 
     def enable_label_gather(self, enabled: bool = True) -> Vid2VidPipeline:
@@ -750,7 +555,7 @@ class Vid2VidPipeline:
             from tqdm.auto import tqdm
 
             for step in tqdm(steps, total=total, disable=not progress, desc="vid2vid", unit="frame"):
-                images.append(((_output_float(step.image) + 1.0) / 2.0).clamp(0.0, 1.0))
+                images.append(((output_float(step.image) + 1.0) / 2.0).clamp(0.0, 1.0))
                 if return_flows:
                     flows.append(
                         step.flow.float()
@@ -828,7 +633,7 @@ class Vid2VidPipeline:
 
         with torch.inference_mode():
             for step in self._steps(labels_with_batch_flag(), inst_iter, first_provider, seed, policy):
-                frame = ((_output_float(step.image) + 1.0) / 2.0).clamp(0.0, 1.0)
+                frame = ((output_float(step.image) + 1.0) / 2.0).clamp(0.0, 1.0)
                 batched = bool(batched_holder and batched_holder[0])
                 clip = format_output(frame.unsqueeze(1), None, None, output_type, True).frames
                 if output_type == "pil":

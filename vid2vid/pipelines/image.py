@@ -20,7 +20,6 @@ model's feature encoder from real images (the original's ``use_encoded_image``).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import torch
 from torch import Tensor
 
 from vid2vid.data.labels import check_label_ids, encode_label_map
+from vid2vid.hub import hub_license, resolve_model_folder
 from vid2vid.image_model_folder import (
     ENCODER_FILE,
     FEATURES_FILE,
@@ -38,7 +38,6 @@ from vid2vid.image_model_folder import (
 )
 from vid2vid.nn.image_generator import ImageGenerator, ImageGeneratorConfig
 from vid2vid.nn.instance_encoder import InstanceFeatureEncoder
-from vid2vid.pipeline import _check_device_dtype, _hub_license, _resolve_dtype, resolve_model_folder
 from vid2vid.pipeline_io import (
     format_output,
     frames_to_uint8,
@@ -48,6 +47,7 @@ from vid2vid.pipeline_io import (
     streamed_frame,
 )
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
+from vid2vid.pipelines.base import PipelineBase, check_device_dtype
 from vid2vid.pipelines.features import InstanceFeatureSampler
 
 __all__ = ["Pix2PixHDPipeline", "OUTPUT_TYPES"]
@@ -70,7 +70,7 @@ def _is_single(value: Any, kind: str) -> bool:
     return ndim == (2 if kind == "ids" else 3)
 
 
-class Pix2PixHDPipeline:
+class Pix2PixHDPipeline(PipelineBase):
     """Label map(s) → synthesised image(s), one frame at a time, with a pix2pixHD generator.
 
     Args:
@@ -86,6 +86,8 @@ class Pix2PixHDPipeline:
         labels: optional label set ``{"names": [...], "colors": [[r, g, b], ...]}``.
         metadata: the rest of the folder's ``config.json`` (licence, training record, ...).
     """
+
+    _commit_message = "Upload pix2pixHD model"
 
     def __init__(
         self,
@@ -133,7 +135,7 @@ class Pix2PixHDPipeline:
                 f"feature clusters ({FEATURES_FILE}) nor a feature encoder ({ENCODER_FILE}) to make them"
             )
         self._channels_last = False
-        _check_device_dtype(self.device, self.dtype)
+        check_device_dtype(self.device, self.dtype)
 
     # ------------------------------------------------------------------ loading / saving
     @classmethod
@@ -172,15 +174,9 @@ class Pix2PixHDPipeline:
         Loading is strict: missing or unexpected tensors are errors naming them.
         """
         folder = resolve_model_folder(repo_id_or_path, revision, token, cache_dir, local_files_only)
-        dev = torch.device(device) if device is not None else torch.device("cpu")
-        dt = _resolve_dtype(dtype) or torch.float32
-        _check_device_dtype(dev, dt)
+        dev, dt = cls._placement(device, dtype)
         pipe = cls.from_image_model(load_image_model(folder, device=dev, dtype=dt))
-        if channels_last:
-            pipe.enable_channels_last()
-        if compile:
-            pipe.compile()
-        return pipe
+        return pipe._apply_load_options(channels_last, compile)
 
     def save_pretrained(self, save_directory: str | os.PathLike[str]) -> Path:
         """Write the image-model folder (the layout ``from_pretrained`` reads) plus a README.md model card.
@@ -205,37 +201,6 @@ class Pix2PixHDPipeline:
         atomic_write_bytes(folder / "README.md", self._model_card().encode("utf-8"))
         return folder
 
-    def push_to_hub(
-        self,
-        repo_id: str,
-        token: str | None = None,
-        private: bool = False,
-        commit_message: str = "Upload pix2pixHD model",
-        revision: str | None = None,
-    ) -> str:
-        """Save to a temporary folder and upload it to the Hub repo ``repo_id`` (created if needed).
-
-        Needs network access and a write token. Returns the URL of the commit.
-        """
-        from vid2vid.pipeline import _REPO_ID
-
-        if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
-            raise ValueError(f"repo_id must look like 'org/name', got {repo_id!r}")
-        from huggingface_hub import HfApi
-
-        api = HfApi(token=token)
-        repo = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-        with tempfile.TemporaryDirectory() as tmp:
-            self.save_pretrained(tmp)
-            commit = api.upload_folder(
-                repo_id=getattr(repo, "repo_id", repo_id),
-                folder_path=tmp,
-                repo_type="model",
-                commit_message=commit_message,
-                revision=revision,
-            )
-        return str(getattr(commit, "commit_url", commit))
-
     def _model_card(self) -> str:
         m, c = self.model, self.config
         license_text = m.metadata.get("license")
@@ -246,7 +211,7 @@ class Pix2PixHDPipeline:
         lines = [
             "---",
             "library_name: vid2vid",
-            f"license: {_hub_license(license_text)}",
+            f"license: {hub_license(license_text)}",
             "tags:",
             "- image-to-image",
             "- pix2pixhd",
@@ -323,44 +288,8 @@ class Pix2PixHDPipeline:
         """Licence, training or conversion record, ... of the model folder."""
         return self.model.metadata
 
-    @property
-    def device(self) -> torch.device:
-        """Device of the networks."""
-        return next(self.generator.parameters()).device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating dtype of the networks (inference runs in it; outputs are float32)."""
-        return next(self.generator.parameters()).dtype
-
     def _modules(self) -> list[torch.nn.Module]:
         return [m for m in (self.model.generator, self.model.encoder) if m is not None]
-
-    def to(
-        self, device: str | torch.device | None = None, dtype: torch.dtype | str | None = None
-    ) -> Pix2PixHDPipeline:
-        """Move the networks (``float16`` is refused on CPU); returns ``self``."""
-        dev = torch.device(device) if device is not None else self.device
-        dt = _resolve_dtype(dtype) or self.dtype
-        _check_device_dtype(dev, dt)
-        for module in self._modules():
-            module.to(device=dev, dtype=dt)
-            if self._channels_last:
-                module.to(memory_format=torch.channels_last)
-        return self
-
-    def enable_channels_last(self) -> Pix2PixHDPipeline:
-        """Use the channels-last memory format for the networks' weights and inputs."""
-        self._channels_last = True
-        for module in self._modules():
-            module.to(memory_format=torch.channels_last)
-        return self
-
-    def compile(self, **kwargs: Any) -> Pix2PixHDPipeline:
-        """``torch.compile`` the networks in place (weights and keys unchanged)."""
-        for module in self._modules():
-            module.compile(**kwargs)
-        return self
 
     def __repr__(self) -> str:
         m, c = self.model, self.config
