@@ -70,6 +70,7 @@ from vid2vid.pipeline_io import (
 )
 from vid2vid.pipeline_output import Vid2VidPipelineOutput
 from vid2vid.pipelines.base import PipelineBase, check_device_dtype, output_float
+from vid2vid.pipelines.features import InstanceFeatureSampler
 
 if TYPE_CHECKING:  # pragma: no cover
     from vid2vid.pipelines.image import Pix2PixHDPipeline
@@ -923,8 +924,8 @@ class _FeatureSampler:
     def __init__(self, pipe: Vid2VidPipeline, seed: int | None) -> None:
         self.pipe = pipe
         self.n_feat = pipe.feature_channels
-        self.rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        self.chosen: dict[tuple[int, int], Tensor] = {}
+        self.seed = seed
+        self.random: InstanceFeatureSampler | None = None
 
     @staticmethod
     def _class_of(inst_id: int) -> int:
@@ -942,25 +943,13 @@ class _FeatureSampler:
         return rows
 
     def sample(self, instances: Tensor | None, frame_in: Tensor) -> Tensor:
-        """Features ``(B, F, H, W)`` for one frame's instance ids ``(B, H, W)`` (seeded random rows)."""
+        """Features ``(B, F, H, W)`` for one frame's instance ids ``(B, H, W)`` (seeded random rows:
+        the draws of :class:`~vid2vid.pipelines.features.InstanceFeatureSampler`)."""
         if instances is None:
             raise ValueError("the first-frame generator uses instance features: pass instances")
-        b, h, w = instances.shape
-        out = torch.zeros(b, self.n_feat, h, w, device=frame_in.device, dtype=frame_in.dtype)
-        for i in range(b):
-            for inst_id in torch.unique(instances[i]).tolist():
-                key = (i, int(inst_id))
-                if key not in self.chosen:
-                    rows = self._rows(self._class_of(int(inst_id)))
-                    if rows is None:
-                        vec = torch.zeros(self.n_feat)
-                    else:
-                        k = int(torch.randint(rows.shape[0], (1,), generator=self.rng))
-                        vec = rows[k].float().cpu()
-                    self.chosen[key] = vec
-                mask = instances[i] == inst_id
-                out[i][:, mask] = self.chosen[key].to(out)[:, None]
-        return out
+        if self.random is None:
+            self.random = InstanceFeatureSampler(self.pipe.feature_clusters or {}, self.n_feat, self.seed)
+        return self.random(instances.long(), dtype=frame_in.dtype).to(frame_in.device)
 
     def nearest(self, instances: Tensor | None, reference: Tensor, frame_in: Tensor) -> Tensor:
         """Features ``(B, F, H, W)`` from the training rows nearest to the encoded ``reference``.
