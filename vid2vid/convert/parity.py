@@ -14,8 +14,8 @@ convolution and normalisation kernels round exactly as on the machine that made 
 :func:`check_fixture` therefore also replays every window with the finest scale's history taken
 from the original's own outputs (teacher forcing: a one-step comparison), and, where even that
 frame is rounding-sensitive (coarser scales keep their own history; an all-zero history is
-normalised as a constant plane), measures the frame's rounding floor (our float32 against our
-float64) and accepts ``forced <= tolerance + 3 * floor``. A difference of architecture or
+normalised as a constant plane), measures the frame's rounding floor (our float32 runs, as is and
+with ulp-perturbed weights, against our float64) and accepts ``forced <= tolerance + 3 * floor``. A difference of architecture or
 protocol shows at the first window far above both.
 """
 
@@ -38,6 +38,7 @@ from vid2vid.reference_fixtures import FixtureCase
 __all__ = [
     "PARITY_TOLERANCE",
     "ROUNDING_MARGIN",
+    "ROUNDING_RUNS",
     "ParityResult",
     "WindowParity",
     "check_fixture",
@@ -50,6 +51,8 @@ PARITY_TOLERANCE = 1e-4
 """Absolute tolerance of every parity check (the fixtures' README: above it is a real difference)."""
 ROUNDING_MARGIN = 3.0
 """A rounding-sensitive frame passes within ``tolerance + ROUNDING_MARGIN * floor``."""
+ROUNDING_RUNS = 3
+"""Float32 replays with weights perturbed by one unit in the last place that join the floor."""
 
 
 @dataclass
@@ -63,9 +66,11 @@ class WindowParity:
         forced: the same with the finest scale's history taken from the original's outputs
             (teacher forcing): a one-step comparison wherever the original's history is known.
             Coarser scales keep their own outputs (the fixtures do not record them).
-        floor: ``|float32 - float64|`` of our generator under the same forced protocol: how far
-            float rounding alone moves this frame. ``None`` when not needed (``forced`` within
-            the tolerance).
+        floor: how far float32 rounding alone moves this frame: the largest ``|float32 - float64|``
+            of our generator under the same forced protocol, as is and with its weights perturbed
+            by one unit in the last place (:data:`ROUNDING_RUNS` runs; which kernels run decides
+            by chance how far a float32 result lands). ``None`` when not needed (``forced``
+            within the tolerance).
         tolerance: the absolute tolerance (``1e-4``).
     """
 
@@ -246,6 +251,17 @@ def teacher_forced_frames(
     return torch.stack(frames)
 
 
+def _perturbed(generator: SequentialGenerator, seed: int) -> SequentialGenerator:
+    """A copy whose every weight is multiplied by ``1 + u * 2**-23`` (``u`` uniform in [-1, 1])."""
+    copied = copy.deepcopy(generator)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in copied.parameters():
+            noise = torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1
+            param.mul_((1 + noise * 2.0**-23).to(device=param.device, dtype=param.dtype))
+    return copied
+
+
 def replay_generator_windows(
     generator: SequentialGenerator,
     inputs: Tensor,
@@ -277,7 +293,12 @@ def replay_generator_windows(
         if bool((forced_diff > tolerance).any()):
             double = copy.deepcopy(generator).double()
             exact = teacher_forced_frames(double, inputs.double(), first_frames, expected.double())
-            floors = (forced.double() - exact).abs().flatten(1).amax(1).tolist()
+            runs = [forced] + [
+                teacher_forced_frames(_perturbed(generator, seed), inputs, first_frames, expected)
+                for seed in range(ROUNDING_RUNS)
+            ]
+            spread = torch.stack([(run.double() - exact).abs().flatten(1).amax(1) for run in runs])
+            floors = spread.amax(0).tolist()
     free_diff = (free.to(expected.device).double() - expected.double()).abs().flatten(1).amax(1)
     return [
         WindowParity(i, float(free_diff[i]), float(forced_diff[i]), floors[i], tolerance)
