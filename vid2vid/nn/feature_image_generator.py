@@ -12,13 +12,13 @@ Shapes: inputs ``(B, input_nc, H, W)`` + features ``(B, feature_nc, H, W)`` →
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from vid2vid.config_io import JsonConfig
 from vid2vid.nn.blocks import PADDING_TYPES, OutputConv, ResidualBlock, UpConvNormAct
 from vid2vid.nn.conv_stacks import DownsamplingEncoder
 from vid2vid.nn.norm import check_norm
@@ -28,7 +28,7 @@ __all__ = ["FeatureImageGeneratorConfig", "FeatureImageGenerator"]
 
 
 @dataclass
-class FeatureImageGeneratorConfig:
+class FeatureImageGeneratorConfig(JsonConfig):
     """Arguments of :class:`FeatureImageGenerator` (JSON-serialisable).
 
     Attributes:
@@ -71,22 +71,6 @@ class FeatureImageGeneratorConfig:
     def size_multiple(self) -> int:
         """Height and width must be divisible by ``2**(n_downsample + n_local_enhancers)``."""
         return 2 ** (self.n_downsample + self.n_local_enhancers)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dictionary of every field."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FeatureImageGeneratorConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error naming them."""
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown FeatureImageGeneratorConfig keys: {unknown}")
-        return cls(**data)
-
-    def to_json(self) -> str:
-        """The config as a JSON string."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
 def _width(base: int, level: int, cap: int) -> int:

@@ -8,13 +8,13 @@ complete image-to-image model on its own. The global generator ``G1`` runs at
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from vid2vid.config_io import JsonConfig
 from vid2vid.nn.blocks import PADDING_TYPES, OutputConv
 from vid2vid.nn.conv_stacks import DownsamplingEncoder, UpsamplingDecoder
 from vid2vid.nn.norm import check_norm
@@ -24,7 +24,7 @@ __all__ = ["ImageGeneratorConfig", "ImageGenerator", "LocalEnhancer"]
 
 
 @dataclass
-class ImageGeneratorConfig:
+class ImageGeneratorConfig(JsonConfig):
     """Arguments of :class:`ImageGenerator` (JSON-serialisable).
 
     Attributes:
@@ -65,22 +65,6 @@ class ImageGeneratorConfig:
     def size_multiple(self) -> int:
         """Height and width must be divisible by ``2**(n_downsample + n_local_enhancers)``."""
         return 2 ** (self.n_downsample + self.n_local_enhancers)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dictionary of every field."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ImageGeneratorConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error naming them."""
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown ImageGeneratorConfig keys: {unknown}")
-        return cls(**data)
-
-    def to_json(self) -> str:
-        """The config as a JSON string."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
 class LocalEnhancer(nn.Module):

@@ -12,14 +12,14 @@ original's test loop does.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from vid2vid.config_io import JsonConfig
 from vid2vid.data.labels import encode_label_map
 from vid2vid.nn.blocks import PADDING_TYPES
 from vid2vid.nn.composite_generator import CompositeFeatures, CompositeGenerator, CompositeOutput, LabelIds
@@ -37,7 +37,7 @@ __all__ = [
 
 
 @dataclass
-class SequentialGeneratorConfig:
+class SequentialGeneratorConfig(JsonConfig):
     """Every argument that changes the function the generator computes (JSON-serialisable).
 
     Attributes:
@@ -118,23 +118,6 @@ class SequentialGeneratorConfig:
     def size_multiple(self) -> int:
         """Height and width must be divisible by this: ``2**(n_downsample + n_scales - 1)``."""
         return 2 ** (self.n_downsample + self.n_scales - 1)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dictionary of every field."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SequentialGeneratorConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error naming them."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown SequentialGeneratorConfig keys: {unknown}; known: {sorted(known)}")
-        return cls(**data)
-
-    def to_json(self) -> str:
-        """The config as a JSON string."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
 @dataclass

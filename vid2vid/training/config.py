@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from vid2vid.config_io import JsonConfig
 from vid2vid.losses.gan import GAN_MODES
 from vid2vid.nn import presets as generator_presets
 from vid2vid.nn.image_generator import ImageGeneratorConfig
@@ -54,7 +55,7 @@ _NESTED = {"generator": SequentialGeneratorConfig, "image_generator": ImageGener
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(JsonConfig):
     """Every setting of a training run (JSON-serialisable; see ``docs/training.md``).
 
     Model:
@@ -320,19 +321,6 @@ class TrainConfig:
         for name in _NESTED:
             data[name] = getattr(self, name).to_dict()
         return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error naming them."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig keys: {unknown}; known keys: {sorted(known)}")
-        return cls(**dict(data))
-
-    def to_json(self) -> str:
-        """The config as an indented JSON string."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes`` applied (validated)."""
