@@ -367,13 +367,21 @@ class ReplayCheck:
     value: Tensor | None = field(default=None, repr=False, compare=False)
 
     @property
+    def bound(self) -> float:
+        """What ``error`` must stay within: ``tolerance``, plus ``ROUNDING_MARGIN * floor`` when measured."""
+        return self.tolerance + (ROUNDING_MARGIN * self.floor if self.floor is not None else 0.0)
+
+    @property
     def ok(self) -> bool:
-        """Within tolerance, or within ``tolerance + ROUNDING_MARGIN * floor`` (and finite)."""
-        if not math.isfinite(self.error):
-            return False
-        if self.error <= self.tolerance:
-            return True
-        return self.floor is not None and self.error <= self.tolerance + ROUNDING_MARGIN * self.floor
+        """Within :attr:`bound` (and finite)."""
+        return math.isfinite(self.error) and self.error <= self.bound
+
+    def describe_bound(self) -> str:
+        """The bound in words, e.g. ``tolerance 1e-04`` or ``tolerance 1e-04 + 5 x floor 2.0e-03``."""
+        text = f"tolerance {self.tolerance:.0e}"
+        if self.floor is not None:
+            text += f" + {ROUNDING_MARGIN:g} x floor {self.floor:.1e}"
+        return text
 
 
 @dataclass
@@ -395,10 +403,10 @@ class ReplayReport:
         return [c for c in self.checks if not c.ok]
 
     def worst(self, kind: str) -> ReplayCheck | None:
-        """The check of ``kind`` closest to (or furthest past) its tolerance."""
+        """The check of ``kind`` closest to (or furthest past) its bound."""
         of_kind = [c for c in self.checks if c.kind == kind]
         return max(
-            of_kind, key=lambda c: c.error / c.tolerance if math.isfinite(c.error) else math.inf, default=None
+            of_kind, key=lambda c: c.error / c.bound if math.isfinite(c.error) else math.inf, default=None
         )
 
     def format(self) -> str:
@@ -428,7 +436,7 @@ class ReplayReport:
                 bad = sum(not c.ok for c in self.checks if c.kind == kind)
                 lines.append(
                     f"{label}: {n} compared, {bad} out of tolerance; worst: chunk {w.chunk} {w.name} "
-                    f"{w.mode} diff {w.error:.2e} (tolerance {w.tolerance:.0e})"
+                    f"{w.mode} diff {w.error:.2e} ({w.describe_bound()})"
                 )
         lines.append("PASS" if self.ok else f"FAIL: {len(self.failures())} checks out of tolerance")
         return "\n".join(lines)
