@@ -195,8 +195,8 @@ def _replay_windows(
         result.windows = replay_generator_windows(
             generator, encoded(torch.float32), original_first, expected["expected"], ours["expected"].float()
         )
-        # The pipeline against our generator, free-running from the history the pipeline made,
-        # both in float64 (in float32 the [0, 1] output range's rounding alone would be amplified).
+    # The pipeline against our generator, free-running from the history the pipeline made, both
+    # in float64 (in float32 the [0, 1] output range's rounding alone would be amplified).
     dtype = pipe.dtype
     with torch.inference_mode():
         pipe.to(dtype=torch.float64)
