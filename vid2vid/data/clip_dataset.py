@@ -45,6 +45,7 @@ from vid2vid.data.io import (
     read_label_image,
     video_info,
 )
+from vid2vid.data.sampling import EpochSampling, check_sample_length
 from vid2vid.data.transforms import (
     AugmentParams,
     GeometryConfig,
@@ -178,7 +179,7 @@ def _source_sizes(path: Path, clip: str, what: str) -> tuple[int, tuple[int, int
     return length, (width, height)
 
 
-class ClipDataset(Dataset):
+class ClipDataset(EpochSampling, Dataset):
     """Clips of a vid2vid-layout dataset as training samples or whole clips.
 
     Args:
@@ -390,27 +391,8 @@ class ClipDataset(Dataset):
         """Clip names, sorted."""
         return [clip.name for clip in self.clips]
 
-    def set_n_frames(self, n_frames: int, min_frames: int | None = None) -> None:
-        """Change the sample length (the original doubles it every few epochs).
-
-        Args:
-            n_frames: frames per sample.
-            min_frames: when given, a clip shorter than ``n_frames`` yields all its frames (at
-                least ``min_frames`` are required), as the original caps each clip by its own
-                length; otherwise every clip must have ``n_frames`` frames.
-        """
-        check_sample_length(self.clips, n_frames, min_frames, lambda c: f"clip {c.name!r} ({c.frames})")
-        self.n_frames = n_frames
-        self.cap_per_clip = min_frames is not None
-
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch used to derive per-sample randomness when ``seed`` is given."""
-        self.epoch = int(epoch)
-
-    def _rng(self, index: int) -> np.random.Generator:
-        if self.seed is None:
-            return np.random.default_rng()
-        return np.random.default_rng([self.seed, self.epoch, index])
+    def _describe_clip(self, clip: ClipInfo) -> str:
+        return f"clip {clip.name!r} ({clip.frames})"
 
     def __getitem__(self, index: int) -> dict[str, Tensor | str | int]:
         if not -len(self.clips) <= index < len(self.clips):
@@ -479,28 +461,6 @@ class ClipDataset(Dataset):
             sample["flow"] = apply_to_flow(flow, params)
             sample["flow_confidence"] = apply_to_confidence(confidence, params)
         return sample
-
-
-def check_sample_length(clips: list[Any], n_frames: int, min_frames: int | None, describe: Any) -> None:
-    """Check that every clip can give a sample of ``n_frames`` frames (``set_n_frames``).
-
-    Args:
-        clips: objects with ``length``; ``describe(clip)`` names one in the error.
-        n_frames: frames per sample (>= 1).
-        min_frames: with per-clip caps, the frames a clip needs at least; ``None``: ``n_frames``.
-
-    Raises:
-        ValueError: ``n_frames < 1``, or the shortest clip is too short (named).
-    """
-    if n_frames < 1:
-        raise ValueError(f"n_frames must be >= 1, got {n_frames}")
-    needed = n_frames if min_frames is None else min(n_frames, min_frames)
-    shortest = min(clips, key=lambda clip: clip.length)
-    if shortest.length < needed:
-        raise ValueError(
-            f"{describe(shortest)} has {shortest.length} frames, fewer than n_frames={needed}; "
-            "use shorter samples or drop the clip"
-        )
 
 
 _TEMPORAL_KEYS = ("frames", "labels", "instances", "inputs", "flow", "flow_confidence")

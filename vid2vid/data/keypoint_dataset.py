@@ -28,9 +28,9 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from vid2vid.data.clip_dataset import check_sample_length
 from vid2vid.data.flow_cache import flow_cache_path, load_flow_cache, read_flow_cache_shape
 from vid2vid.data.io import VIDEO_SUFFIXES, list_frame_files, natural_sort_key, read_frames, video_info
+from vid2vid.data.sampling import EpochSampling
 
 __all__ = ["KeypointClip", "KeypointVideoDataset", "FlowCrop", "transform_flow"]
 
@@ -113,7 +113,7 @@ def _frame_source(folder: Path, clip: str) -> tuple[Path, int, tuple[int, int]]:
     return folder, length, (height, width)
 
 
-class KeypointVideoDataset(Dataset):
+class KeypointVideoDataset(EpochSampling, Dataset):
     """Base of :class:`~vid2vid.data.face_dataset.FaceDataset` and :class:`~vid2vid.data.pose_dataset.PoseDataset`.
 
     Args:
@@ -241,28 +241,6 @@ class KeypointVideoDataset(Dataset):
     def __len__(self) -> int:
         """Clips, or frame windows (of the initial ``n_frames``) in all clips with ``sample_by_length``."""
         return self._n_windows if self.sample_by_length else len(self.clips)
-
-    def set_n_frames(self, n_frames: int, min_frames: int | None = None) -> None:
-        """Change the sample length (the trainer doubles it every few epochs).
-
-        Args:
-            n_frames: frames per sample.
-            min_frames: when given, a clip shorter than ``n_frames`` yields all its frames (at
-                least ``min_frames`` are required), as the original caps each clip by its own
-                length; otherwise every clip must have ``n_frames`` frames.
-        """
-        check_sample_length(self.clips, n_frames, min_frames, lambda c: f"clip {c.name!r}")
-        self.n_frames = n_frames
-        self.cap_per_clip = min_frames is not None
-
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch used to derive per-sample randomness when ``seed`` is given."""
-        self.epoch = int(epoch)
-
-    def _rng(self, index: int) -> np.random.Generator:
-        if self.seed is None:
-            return np.random.default_rng()
-        return np.random.default_rng([self.seed, self.epoch, index])
 
     def _pick(self, index: int, rng: np.random.Generator) -> tuple[KeypointClip, list[int], int]:
         n = self.n_frames
