@@ -151,7 +151,9 @@ def bench_config(
 
     pipe_fast = Vid2VidPipeline(new, first_frame="zeros").enable_label_gather()
     # versions before the pipeline followed test.py padded a zeros-policy clip themselves
-    base_pads = "first_index" not in getattr(base.pipeline_output.Vid2VidPipelineOutput, "__dataclass_fields__", {})
+    base_pads = "first_index" not in getattr(
+        base.pipeline_output.Vid2VidPipelineOutput, "__dataclass_fields__", {}
+    )
 
     def stream(pipe: object, pad: bool) -> Callable[[], torch.Tensor]:
         # The previous version padded a zeros-policy clip with its first map n_frames_G - 1 times;
@@ -170,7 +172,12 @@ def bench_config(
     rows = []
     paths: list[tuple[str, Callable, Callable, Callable | None]] = [
         ("generate", gen(old), gen(new), gen(new, True) if gather else None),
-        ("stream", stream(pipe_old, not base_pads), stream(pipe_new, True), stream(pipe_fast, True) if gather else None),
+        (
+            "stream",
+            stream(pipe_old, not base_pads),
+            stream(pipe_new, True),
+            stream(pipe_fast, True) if gather else None,
+        ),
     ]
     for path, run_a, run_b, run_c in paths:
         # Warm-up (allocator, one-time initialisation) and output comparison.

@@ -93,7 +93,11 @@ def _cli_lines(path: Path) -> list[list[str]]:
                     name, _, value = words[0].partition("=")
                     variables[name] = shlex.split(value)
                     continue
-                words = [w for word in words for w in (variables.get(word[1:], [word]) if word[:1] == "$" else [word])]
+                words = [
+                    w
+                    for word in words
+                    for w in (variables.get(word[1:], [word]) if word[:1] == "$" else [word])
+                ]
                 while words and "=" in words[0] and not words[0].startswith("-"):
                     words = words[1:]  # VAR=value prefixes
                 if words[:1] == ["nice"]:
