@@ -92,13 +92,13 @@ GRAD_RTOL = 1e-4
 #: gradient norms that are rounding noise (zero in exact arithmetic) must stay below this fraction of
 #: the largest gradient norm of the same network, in ours and in the original
 GRAD_NOISE_RTOL = 1e-2
-ROUNDING_RUNS = 3
+ROUNDING_RUNS = 6
 """Float32 replays with weights perturbed by one unit in the last place that measure the floor."""
 ROUNDING_MARGIN = 5.0
 """A check passes within ``tolerance + ROUNDING_MARGIN * floor``. Wider than the network replay's
 3 (:data:`vid2vid.convert.parity.ROUNDING_MARGIN`): a training step's gradients are heavy-tailed
-(a sum with cancellation, amplified through the normalisations' backward), and four runs
-under-sample the tail; with several spatial scales the coarse scale's own history within a chunk
+(a sum with cancellation, amplified through the normalisations' backward), and seven runs
+still under-sample the tail; with several spatial scales the coarse scale's own history within a chunk
 is not in the fixture and runs free (its chaos reaches ~0.2 relative on some gradient norms)."""
 
 
