@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,8 @@ __all__ = [
     "ParityResult",
     "WindowParity",
     "check_fixture",
+    "encode_fixture_inputs",
+    "perturb_last_place_",
     "replay_generator_windows",
     "run_fixture",
     "teacher_forced_frames",
@@ -166,26 +169,29 @@ def run_fixture(
     Returns:
         ``(ours, expected)``: dictionaries of output tensors with the same keys.
     """
-    _, ours, expected = _run(FixtureCase.read(folder), device)
+    _, ours, expected, _ = _run(FixtureCase.read(folder), device)
     return ours, expected
 
 
-def _generator_inputs(
-    model: SequentialGenerator, case: FixtureCase, device: str | torch.device
-) -> tuple[Tensor, Tensor | None]:
-    """A generator fixture's encoded clip ``(1, T, frame_nc, H, W)`` and first frames (or ``None``)."""
-    io = {k: v.to(device) for k, v in case.tensors().items()}
+def encode_fixture_inputs(generator: SequentialGenerator, io: Mapping[str, Tensor]) -> Tensor:
+    """A fixture's clip encoded for ``generator``: ``(1, T, frame_nc, H, W)``.
+
+    Args:
+        generator: the generator whose :meth:`~SequentialGenerator.encode_inputs` is used.
+        io: the fixture's tensors: ``labels`` / ``instances`` ``(T, H, W)`` integer ids (any
+            integer dtype) and/or continuous ``inputs`` ``(T, C, H, W)``.
+    """
     clip = {k: io[k][None] for k in ("labels", "instances", "inputs") if k in io}
-    inputs = model.encode_inputs(clip.get("labels"), clip.get("instances"), clip.get("inputs"))
-    tg = model.config.n_frames_G
-    first = None if case.config.get("no_first_img") else io["real"][None, : tg - 1]
-    return inputs, first
+    labels = clip["labels"].long() if "labels" in clip else None
+    instances = clip["instances"].long() if "instances" in clip else None
+    return generator.encode_inputs(labels, instances, clip.get("inputs"))
 
 
 def _run(
     case: FixtureCase, device: str | torch.device
-) -> tuple[torch.nn.Module, dict[str, Tensor], dict[str, Tensor]]:
-    """Converted network (in training mode, on ``device``), its outputs and the expected ones."""
+) -> tuple[torch.nn.Module, dict[str, Tensor], dict[str, Tensor], tuple[Tensor, Tensor | None] | None]:
+    """Converted network (in training mode, on ``device``), its outputs, the expected ones and,
+    for a generator, its encoded inputs and first frames (``None`` for other kinds)."""
     cfg = case.config
     expected_io = case.tensors()
     io = {k: v.to(device) for k, v in expected_io.items()}
@@ -197,21 +203,23 @@ def _run(
     with torch.no_grad():
         if kind == "vid2vid_generator":
             assert isinstance(model, SequentialGenerator)
-            inputs, first = _generator_inputs(model, case, device)
+            inputs = encode_fixture_inputs(model, io)
+            first = None if cfg.get("no_first_img") else io["real"][None, : model.config.n_frames_G - 1]
             out = model.generate(inputs, first_frames=first)
-            return model, {"expected": out.image[0].cpu()}, {"expected": expected_io["expected"]}
+            ours = {"expected": out.image[0].cpu()}
+            return model, ours, {"expected": expected_io["expected"]}, (inputs, first)
         if kind in ("pix2pixhd_global", "pix2pixhd_local"):
             ours = {"expected": model(one_hot(io["labels"], int(cfg["input_nc"]))).cpu()}
-            return model, ours, {"expected": expected_io["expected"]}
+            return model, ours, {"expected": expected_io["expected"]}, None
         if kind == "multiscale_patch_discriminator":
             features = model(io["input"])
             ours = {
                 f"scale{i}.layer{j}": f.cpu() for i, scale in enumerate(features) for j, f in enumerate(scale)
             }
-            return model, ours, {k: expected_io[k] for k in ours}
+            return model, ours, {k: expected_io[k] for k in ours}, None
         if kind == "instance_feature_encoder":
             ours = {"expected": model(io["image"], io["instances"]).cpu()}
-            return model, ours, {"expected": expected_io["expected"]}
+            return model, ours, {"expected": expected_io["expected"]}, None
     raise ValueError(f"fixture {case.folder} has unknown kind {kind!r}")
 
 
@@ -251,14 +259,22 @@ def teacher_forced_frames(
     return torch.stack(frames)
 
 
-def _perturbed(generator: SequentialGenerator, seed: int) -> SequentialGenerator:
-    """A copy whose every weight is multiplied by ``1 + u * 2**-23`` (``u`` uniform in [-1, 1])."""
-    copied = copy.deepcopy(generator)
+def perturb_last_place_(modules: Iterable[torch.nn.Module], seed: int) -> None:
+    """Multiply every parameter of ``modules`` in place by ``1 + u * 2**-23`` (``u`` uniform in
+    [-1, 1], one seeded draw sequence over the modules in order): another float32 rounding of
+    the same function, for measuring a rounding floor."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for param in copied.parameters():
-            noise = torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1
-            param.mul_((1 + noise * 2.0**-23).to(device=param.device, dtype=param.dtype))
+        for module in modules:
+            for param in module.parameters():
+                noise = torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1
+                param.mul_((1 + noise * 2.0**-23).to(device=param.device, dtype=param.dtype))
+
+
+def _perturbed(generator: SequentialGenerator, seed: int) -> SequentialGenerator:
+    """A copy of ``generator`` perturbed by :func:`perturb_last_place_`."""
+    copied = copy.deepcopy(generator)
+    perturb_last_place_([copied], seed)
     return copied
 
 
@@ -315,7 +331,7 @@ def check_fixture(folder: str | os.PathLike[str], device: str | torch.device = "
     """
     folder = Path(folder)
     case = FixtureCase.read(folder)
-    model, ours, expected = _run(case, device)
+    model, ours, expected, generator_inputs = _run(case, device)
     missing = sorted(set(expected) - set(ours))
     if missing:
         raise ValueError(f"fixture {folder.name}: outputs not produced: {missing}")
@@ -329,9 +345,9 @@ def check_fixture(folder: str | os.PathLike[str], device: str | torch.device = "
         diff = max(diff, float((ours[key].float() - ref.float()).abs().max()))
         count += ref.numel()
     result = ParityResult(folder.name, case.kind, diff, count)
-    if case.kind == "vid2vid_generator" and not result.exact:
+    if generator_inputs is not None and not result.exact:
         assert isinstance(model, SequentialGenerator)
-        inputs, first = _generator_inputs(model, case, device)
+        inputs, first = generator_inputs
         result.windows = replay_generator_windows(
             model, inputs, first, expected["expected"], ours["expected"]
         )

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from vid2vid.checkpoint import load_state_dict
 from vid2vid.convert.original import load_original_state_dict, original_input_range, read_original_options
-from vid2vid.convert.parity import ParityResult, replay_generator_windows
+from vid2vid.convert.parity import ParityResult, encode_fixture_inputs, replay_generator_windows
 
 __all__ = ["run_pipeline_fixture", "check_pipeline_fixture", "PIPELINE_FIXTURE_KINDS"]
 
@@ -178,12 +178,6 @@ def _replay_windows(
     generator = pipe.generator
     tg = generator.config.n_frames_G
 
-    def encoded(dtype: torch.dtype) -> Tensor:
-        clip = {k: io[k][None] for k in ("labels", "instances", "inputs") if k in io}
-        labels = clip["labels"].long() if "labels" in clip else None
-        instances = clip["instances"].long() if "instances" in clip else None
-        return generator.encode_inputs(labels, instances, clip.get("inputs")).to(dtype)
-
     with torch.no_grad():
         if "first_frames" in io:
             original_first: Tensor | None = io["first_frames"][None].float()
@@ -193,7 +187,11 @@ def _replay_windows(
         else:
             original_first = None
         result.windows = replay_generator_windows(
-            generator, encoded(torch.float32), original_first, expected["expected"], ours["expected"].float()
+            generator,
+            encode_fixture_inputs(generator, io).float(),
+            original_first,
+            expected["expected"],
+            ours["expected"].float(),
         )
     # The pipeline against our generator, free-running from the history the pipeline made, both
     # in float64 (in float32 the [0, 1] output range's rounding alone would be amplified).
@@ -206,7 +204,9 @@ def _replay_windows(
             if pipe.first_frame == "real":
                 first = io["real"][: tg - 1].double()
             start = None if first is None or pipe.first_frame == "zeros" else first[None]
-            mine = generator.generate(encoded(torch.float64), first_frames=start).image[0]
+            mine = generator.generate(
+                encode_fixture_inputs(generator, io).double(), first_frames=start
+            ).image[0]
             result.self_diff = float((own["expected"] - mine).abs().max())
         finally:
             pipe.to(dtype=dtype)

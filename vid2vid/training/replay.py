@@ -65,6 +65,7 @@ from vid2vid.convert.original import (
     load_original_state_dict,
     sequential_generator_config_from_options,
 )
+from vid2vid.convert.parity import perturb_last_place_
 from vid2vid.training.config import TrainConfig
 from vid2vid.training.trainer import IterationObserver, Vid2VidTrainer
 
@@ -470,7 +471,7 @@ class _TeacherForcingRecorder(_Recorder):
     original's generated frames), every scale's at a chunk's first frame (the handed-over
     ``c<k>.fake_B_last.scale<s>``). The substitute keeps our history's gradient path."""
 
-    def __init__(self, fx: TrainingFixture, n_frames_G: int, frames_per_chunk: int) -> None:
+    def __init__(self, fx: TrainingFixture, n_frames_G: int, n_scales: int, frames_per_chunk: int) -> None:
         super().__init__()
         io = fx.tensors
         first = io["real"][: n_frames_G - 1]
@@ -484,7 +485,9 @@ class _TeacherForcingRecorder(_Recorder):
         self.sequence = torch.cat([first, *generated])  # finest scale: history, then every output
         self.handed = {
             (k + 1) * frames_per_chunk: [
-                io[f"c{k}.fake_B_last.scale{s}"] for s in range(8) if f"c{k}.fake_B_last.scale{s}" in io
+                io[f"c{k}.fake_B_last.scale{s}"]
+                for s in range(n_scales)
+                if f"c{k}.fake_B_last.scale{s}" in io
             ]
             for k in range(int(fx.config["n_chunks"]))
         }
@@ -612,7 +615,11 @@ def _replay(
     for opt in [trainer.optimizer_G, trainer.optimizer_D, *trainer.optimizers_D_T]:
         for group in opt.param_groups:
             group["lr"] = 0.0  # the fixture ran with --lr 0: every chunk sees the exported weights
-    recorder = _TeacherForcingRecorder(fx, tg, sched.frames_per_chunk) if teacher_forcing else _Recorder()
+    recorder = (
+        _TeacherForcingRecorder(fx, tg, config.generator.n_scales, sched.frames_per_chunk)
+        if teacher_forcing
+        else _Recorder()
+    )
     trainer.observer = recorder
     trainer.generator.train()
     trainer.objective.train()
@@ -825,12 +832,7 @@ def _set_rounding_floors(
         def hook(trainer: Vid2VidTrainer) -> None:
             if trainer_hook is not None:
                 trainer_hook(trainer)
-            gen = torch.Generator().manual_seed(seed)
-            with torch.no_grad():
-                for module in (trainer.generator, trainer.objective):
-                    for param in module.parameters():
-                        noise = torch.rand(param.shape, generator=gen, dtype=torch.float64) * 2 - 1
-                        param.mul_((1 + noise * 2.0**-23).to(param.dtype))
+            perturb_last_place_([trainer.generator, trainer.objective], seed)
 
         return hook
 
